@@ -1,0 +1,1 @@
+"""Equivariance vs augmentation dynamics (Flinth & Ohlsson, arXiv:2303.13458)."""
