@@ -32,7 +32,7 @@ def _draw(ax, per_seed: pd.DataFrame, regimes) -> None:
         if runs.empty:
             continue
         for _, run in runs.groupby("seed"):
-            ax.plot(run.dist_from_init, run.dist_from_E, linewidth=0.5, alpha=0.35, **STYLE[regime])
+            ax.plot(run.dist_from_init, run.dist_from_E, linewidth=0.7, alpha=0.5, **STYLE[regime])
         median = runs.groupby("epoch")[["dist_from_init", "dist_from_E"]].median()
         ax.plot(median.dist_from_init, median.dist_from_E, linewidth=2.5, label=regime, **STYLE[regime])
     ax.set_xlabel(r"$\|A - A^0\|$")

@@ -82,20 +82,24 @@ class Trainer:
         for start in range(0, n, size):
             yield self.task.inputs[start:start + size], self.task.targets[start:start + size]
 
+    def draw_elements(self, passes: int, generator: torch.Generator) -> torch.Tensor:
+        """Group elements (passes·n, N) for `passes` passes over the n samples:
+        one per sample, or one shared by each minibatch of `batch_size` samples."""
+        s, n = self.settings, len(self.task)
+        if s.augment_per == "sample":
+            return self.group.sample(passes * n, generator)
+        batches = math.ceil(n / s.batch_size)
+        per_batch = self.group.sample(passes * batches, generator)
+        batch_of = (torch.arange(n) // s.batch_size).repeat(passes) + torch.arange(passes).repeat_interleave(n) * batches
+        return per_batch[batch_of]
+
     def _augmented_chunks(self, generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         s, n = self.settings, len(self.task)
         per_block = max(1, s.chunk_size // n)  # whole passes per block when the data set is small
         for first in range(0, s.augment_passes, per_block):
             passes = min(per_block, s.augment_passes - first)
-            if s.augment_per == "sample":
-                perms = self.group.sample(passes * n, generator)
-            else:
-                batches = math.ceil(n / s.batch_size)
-                per_batch = self.group.sample(passes * batches, generator)
-                which = (torch.arange(n) // s.batch_size).repeat(passes) + torch.arange(passes).repeat_interleave(n) * batches
-                perms = per_batch[which]
+            perms = self.draw_elements(passes, generator).to(self.device)
             index = torch.arange(n, device=self.device).repeat(passes)
-            perms = perms.to(self.device)
             for start in range(0, passes * n, s.chunk_size):
                 idx = index[start:start + s.chunk_size]
                 yield self.task.transformed_inputs(idx, perms[start:start + s.chunk_size]), self.task.targets[idx]

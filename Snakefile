@@ -1,0 +1,24 @@
+# Reproduces two papers on symmetry in neural networks end to end:
+#   eqaug  - equivariance vs augmentation dynamics (Flinth & Ohlsson)
+#   atlas  - automatic local symmetry discovery (AtlasD)
+# See README.md; every config key is explained in config/README.md.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/eqaug.smk"
+
+
+report: "workflow/report/workflow.rst"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

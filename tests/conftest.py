@@ -1,0 +1,17 @@
+import numpy as np
+import pytest
+
+from symrepro.datasets.hdf5 import write_arrays
+from symrepro.datasets.stochastic_block import generate
+
+# A small permutation model used by several tests: S10 on 10×10 adjacency matrices.
+SMALL_MODEL = ["--group", "node_permutations", "--group-size", "10", "--channels", "1", "6",
+               "--invariant-width", "8", "--head", "4", "1"]
+
+
+@pytest.fixture(scope="session")
+def graph_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "perm.h5"
+    adjacency, label = generate(120, 5, 0.5, 0.05, seed=0)
+    write_arrays(path, {"adjacency": adjacency, "label": label})
+    return path

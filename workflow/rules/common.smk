@@ -1,0 +1,90 @@
+# Shared helpers: config validation, target lists, and CLI-argument builders.
+# Rules pass every hyper-parameter through `params:` so that Snakemake reruns a
+# job exactly when a value it depends on changes.
+
+import shlex
+
+from snakemake.utils import validate
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+REGIMES = config["eqaug"]["regimes"]
+
+
+def cli_args(options):
+    """Render a dict as `--key value` options (lists become several values,
+    booleans become flags, None is left out); keys use dashes."""
+    parts = []
+    for key, value in options.items():
+        flag = f"--{key.replace('_', '-')}"
+        if value is None or value is False:
+            continue
+        if value is True:
+            parts.append(flag)
+        elif isinstance(value, (list, tuple)):
+            parts.append(" ".join([flag, *(shlex.quote(str(v)) for v in value)]))
+        else:
+            parts.append(f"{flag} {shlex.quote(str(value))}")
+    return " ".join(parts)
+
+
+# ------------------------------------------------------------------- eqaug
+def eqaug_experiments():
+    """Enabled experiments of the dynamics paper, in config order."""
+    return [name for name, exp in config["eqaug"]["experiments"].items() if exp.get("enabled", True)]
+
+
+def eqaug(experiment):
+    return config["eqaug"]["experiments"][experiment]
+
+
+def eqaug_seeds(experiment):
+    return list(range(eqaug(experiment)["seeds"]))
+
+
+def eqaug_dataset_file(experiment):
+    return f"data/eqaug/{eqaug(experiment)['dataset']}.h5"
+
+
+def eqaug_dataset_args(dataset):
+    return cli_args(config["eqaug"]["datasets"][dataset])
+
+
+def eqaug_model_args(experiment):
+    model = dict(eqaug(experiment)["model"])
+    layer_norm = model.pop("layer_norm", True)
+    args = cli_args(model)
+    return args if layer_norm else f"{args} --no-layer-norm"
+
+
+def eqaug_train_args(experiment):
+    return cli_args(eqaug(experiment)["train"] | {"device": config["device"]})
+
+
+def eqaug_run_files(experiment):
+    return expand(
+        "results/eqaug/{experiment}/seed{seed}/{regime}.csv",
+        experiment=experiment,
+        seed=eqaug_seeds(experiment),
+        regime=REGIMES,
+    )
+
+
+def eqaug_resource(experiment, key):
+    return eqaug(experiment)["resources"][key]
+
+
+def eqaug_figures():
+    return [f"results/figures/{e}.pdf" for e in eqaug_experiments()]
+
+
+# ----------------------------------------------------------------- targets
+def all_targets():
+    targets = []
+    for experiment in eqaug_experiments():
+        targets += [
+            f"results/eqaug/{experiment}/summary.csv",
+            f"results/figures/{experiment}.pdf",
+        ]
+    return targets

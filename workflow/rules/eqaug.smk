@@ -1,0 +1,115 @@
+# Equivariance vs augmentation dynamics (Flinth & Ohlsson).
+# Chain per experiment: dataset -> per-seed equivariant start -> one training job
+# per regime and seed -> metrics.csv + summary.csv -> figure.
+
+
+wildcard_constraints:
+    experiment="|".join(config["eqaug"]["experiments"]) or "NONE",
+    seed=r"\d+",
+    regime="|".join(REGIMES),
+
+
+rule eqaug_graphs:
+    output:
+        "data/eqaug/perm.h5",
+    params:
+        args=eqaug_dataset_args("perm") if "perm" in config["eqaug"]["datasets"] else "",
+    log:
+        "logs/data/eqaug/perm.log",
+    benchmark:
+        "benchmarks/data/eqaug/perm.tsv"
+    conda:
+        "../../envs/symrepro.yaml"
+    shell:
+        "symrepro data perm {params.args} --out {output} > {log} 2>&1"
+
+
+rule eqaug_init:
+    output:
+        "results/eqaug/{experiment}/seed{seed}/init.pt",
+    params:
+        model=lambda w: eqaug_model_args(w.experiment),
+    log:
+        "logs/eqaug/{experiment}/seed{seed}/init.log",
+    benchmark:
+        "benchmarks/eqaug/{experiment}/seed{seed}/init.tsv"
+    conda:
+        "../../envs/symrepro.yaml"
+    shell:
+        "symrepro eqaug init {params.model} --seed {wildcards.seed} --out {output} > {log} 2>&1"
+
+
+rule eqaug_train:
+    input:
+        data=lambda w: eqaug_dataset_file(w.experiment),
+        init="results/eqaug/{experiment}/seed{seed}/init.pt",
+    output:
+        "results/eqaug/{experiment}/seed{seed}/{regime}.csv",
+    params:
+        model=lambda w: eqaug_model_args(w.experiment),
+        train=lambda w: eqaug_train_args(w.experiment),
+        task=lambda w: eqaug(w.experiment)["task"],
+    threads: lambda w: eqaug_resource(w.experiment, "threads")
+    resources:
+        mem_mb=lambda w: eqaug_resource(w.experiment, "mem_mb"),
+        runtime=lambda w: eqaug_resource(w.experiment, "runtime"),
+        gpu=lambda w: eqaug_resource(w.experiment, "gpu"),
+    log:
+        "logs/eqaug/{experiment}/seed{seed}/{regime}.log",
+    benchmark:
+        "benchmarks/eqaug/{experiment}/seed{seed}/{regime}.tsv"
+    conda:
+        "../../envs/symrepro.yaml"
+    shell:
+        "symrepro eqaug train {params.model} {params.train} --threads {threads}"
+        " --experiment {wildcards.experiment} --task {params.task} --data {input.data}"
+        " --init {input.init} --regime {wildcards.regime} --seed {wildcards.seed}"
+        " --out {output} > {log} 2>&1"
+
+
+rule eqaug_aggregate:
+    input:
+        lambda w: eqaug_run_files(w.experiment),
+    output:
+        metrics="results/eqaug/{experiment}/metrics.csv",
+        summary=report(
+            "results/eqaug/{experiment}/summary.csv",
+            caption="../report/eqaug_summary.rst",
+            category="Equivariance dynamics",
+            subcategory="{experiment}",
+            labels={"experiment": "{experiment}", "type": "summary table"},
+        ),
+    localrule: True
+    log:
+        "logs/eqaug/{experiment}/aggregate.log",
+    benchmark:
+        "benchmarks/eqaug/{experiment}/aggregate.tsv"
+    conda:
+        "../../envs/symrepro.yaml"
+    shell:
+        "symrepro eqaug aggregate --inputs {input} --metrics {output.metrics}"
+        " --summary {output.summary} > {log} 2>&1"
+
+
+rule eqaug_figure:
+    input:
+        "results/eqaug/{experiment}/metrics.csv",
+    output:
+        report(
+            "results/figures/{experiment}.pdf",
+            caption="../report/eqaug_figure.rst",
+            category="Equivariance dynamics",
+            subcategory="{experiment}",
+            labels={"experiment": "{experiment}", "type": "figure"},
+        ),
+    params:
+        title=lambda w: eqaug(w.experiment).get("title", w.experiment),
+    localrule: True
+    log:
+        "logs/figures/{experiment}.log",
+    benchmark:
+        "benchmarks/figures/{experiment}.tsv"
+    conda:
+        "../../envs/symrepro.yaml"
+    shell:
+        "symrepro eqaug plot --metrics {input} --titles {params.title:q} --out {output} > {log} 2>&1"
