@@ -117,7 +117,7 @@ def forward(arch: Architecture, x: torch.Tensor, mats: list[torch.Tensor], head:
     for k in range(n_equivariant):
         h = h @ mats[k]
         if k < n_equivariant - 1 or arch.invariant_width is not None:
-            h = F.leaky_relu(h, inplace=True)  # a matmul's output is not saved for backward
+            h = F.leaky_relu(h)
     if arch.invariant_width is None:
         return h
     h = ACTIVATIONS[arch.invariant_activation](h @ mats[n_equivariant])

@@ -1,0 +1,131 @@
+"""End-to-end behaviour of the Snakemake workflow on the tiny offline `.test` config."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from workflow_harness import planned_jobs, scratch_copy, snakemake, write_config
+
+pytestmark = pytest.mark.workflow
+
+
+@pytest.fixture(scope="module")
+def completed(tmp_path_factory):
+    workdir = scratch_copy(tmp_path_factory.mktemp("wf"))
+    snakemake(workdir)
+    return workdir
+
+
+def test_full_chain_produces_every_output(completed):
+    config_seeds, regimes = 3, ["equivariant", "augmented", "nominal"]
+    for seed in range(config_seeds):
+        assert (completed / f"results/eqaug/perm/seed{seed}/init.pt").exists()
+        for regime in regimes:
+            run = pd.read_csv(completed / f"results/eqaug/perm/seed{seed}/{regime}.csv")
+            assert run.epoch.max() == 8
+            assert (completed / f"benchmarks/eqaug/perm/seed{seed}/{regime}.tsv").exists()
+            assert (completed / f"logs/eqaug/perm/seed{seed}/{regime}.log").exists()
+    assert (completed / "data/eqaug/perm.h5").exists()
+    assert (completed / "results/figures/perm.pdf").read_bytes().startswith(b"%PDF")
+    metrics = pd.read_csv(completed / "results/eqaug/perm/metrics.csv")
+    assert len(metrics) == config_seeds * len(regimes) * 9 * 2
+
+
+def test_the_figure_claim_holds_augmented_stays_closer_to_E_than_nominal(completed):
+    summary = pd.read_csv(completed / "results/eqaug/perm/summary.csv")
+    final = summary[summary.epoch == summary.epoch.max()].set_index("regime")
+    assert (final.n_seeds == 3).all()
+    assert final.loc["equivariant", "dist_from_E_median"] < 1e-6
+    assert final.loc["augmented", "dist_from_E_median"] < final.loc["nominal", "dist_from_E_median"]
+    assert final.loc["augmented", "dist_from_init_median"] > 0
+
+
+def test_a_completed_run_has_nothing_to_do(completed):
+    proc = snakemake(completed, "-n")
+    assert planned_jobs(proc.stdout + proc.stderr) == {}
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_changing_lr_reruns_exactly_training_aggregation_and_figure(completed):
+    def edit(config):
+        config["eqaug"]["experiments"]["perm"]["train"]["lr"] *= 2
+
+    name = write_config(completed, "lr.yaml", edit)
+    proc = snakemake(completed, "-n", configfile=name)
+    assert planned_jobs(proc.stdout + proc.stderr) == {
+        "eqaug_train": 9, "eqaug_aggregate": 1, "eqaug_figure": 1, "all": 1}
+
+
+def test_dry_run_and_dag_show_the_whole_chain(tmp_path):
+    workdir = scratch_copy(tmp_path)
+    proc = snakemake(workdir, "-n")
+    assert planned_jobs(proc.stdout + proc.stderr) == {
+        "eqaug_graphs": 1, "eqaug_init": 3, "eqaug_train": 9, "eqaug_aggregate": 1, "eqaug_figure": 1, "all": 1}
+    dag = snakemake(workdir, "--dag").stdout
+    assert dag.lstrip().startswith("digraph") and "eqaug_train" in dag and "eqaug_graphs" in dag
+
+
+@pytest.mark.parametrize("edit, key", [
+    (lambda c: c["eqaug"]["experiments"]["perm"].update(seeds=-2), "seeds"),
+    (lambda c: c["eqaug"].update(regimes=["equivariant", "jittered"]), "regimes"),
+    (lambda c: c["eqaug"]["experiments"]["perm"]["train"].update(lr="fast"), "lr"),
+])
+def test_invalid_config_stops_before_any_job_and_names_the_key(tmp_path, edit, key):
+    workdir = scratch_copy(tmp_path)
+    name = write_config(workdir, "bad.yaml", edit)
+    proc = snakemake(workdir, configfile=name, check=False)
+    assert proc.returncode != 0
+    text = proc.stdout + proc.stderr
+    assert "Error validating config" in text and key in text
+    assert not (workdir / "data").exists() and not (workdir / "results").exists()
+
+
+def test_a_killed_training_job_leaves_no_output_and_the_rerun_completes(completed, tmp_path):
+    out = tmp_path / "nominal.csv"
+    cmd = [sys.executable, "-m", "symrepro.cli", "eqaug", "train", "--group", "node_permutations",
+           "--group-size", "10", "--channels", "1", "8", "--invariant-width", "16", "--head", "8", "1",
+           "--experiment", "perm", "--task", "graphs", "--data", str(completed / "data/eqaug/perm.h5"),
+           "--init", str(completed / "results/eqaug/perm/seed0/init.pt"), "--regime", "augmented",
+           "--seed", "0", "--epochs", "100000", "--lr", "1e-4", "--augment-passes", "2", "--device", "cpu",
+           "--threads", "1", "--out", str(out)]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:  # wait until training is under way
+        if "augmented epoch 3/" in line:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    assert list(tmp_path.iterdir()) == []  # neither the output nor a temporary file
+    cmd[cmd.index("100000")] = "3"
+    subprocess.run(cmd, check=True, capture_output=True, timeout=300)
+    assert pd.read_csv(out).epoch.max() == 3
+    assert [p.name for p in tmp_path.iterdir()] == ["nominal.csv"]
+
+
+def test_a_killed_snakemake_run_resumes(tmp_path):
+    workdir = scratch_copy(tmp_path)
+
+    def edit(config):
+        config["eqaug"]["experiments"]["perm"].update(seeds=1)
+        config["eqaug"]["experiments"]["perm"]["train"].update(epochs=400)
+
+    name = write_config(workdir, "long.yaml", edit)
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", name]
+    proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    logs = workdir / "logs/eqaug/perm/seed0"
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(
+            "epoch 2/" in p.read_text() for p in logs.glob("*.log") if p.name != "init.log"):
+        time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGKILL)  # snakemake and its running job die together
+    proc.wait(timeout=30)
+    assert not list((workdir / "results/eqaug/perm/seed0").glob("*.csv"))
+    snakemake(workdir, "--unlock", configfile=name)  # a killed Snakemake leaves its lock behind
+    snakemake(workdir, "--rerun-incomplete", configfile=name, timeout=900)
+    assert (workdir / "results/figures/perm.pdf").exists()
