@@ -129,3 +129,12 @@ def test_a_killed_snakemake_run_resumes(tmp_path):
     snakemake(workdir, "--unlock", configfile=name)  # a killed Snakemake leaves its lock behind
     snakemake(workdir, "--rerun-incomplete", configfile=name, timeout=900)
     assert (workdir / "results/figures/perm.pdf").exists()
+
+
+def test_html_report_contains_every_figure_and_table_with_captions(completed):
+    snakemake(completed, "--report", "results/report.html")
+    html = (completed / "results/report.html").read_text()
+    for name in ("perm.pdf", "summary.csv"):
+        assert name in html
+    assert "Distance travelled" in html  # the figure's caption
+    assert "Flinth" in html  # the workflow description on the front page
