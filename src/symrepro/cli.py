@@ -12,6 +12,7 @@ import importlib
 import logging
 import sys
 
+from .allocator import keep_freed_memory
 from .errors import InputError
 
 # family name -> module exposing `register(subparsers)`; each sub-command sets
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    keep_freed_memory()
     try:
         args.func(args)
     except InputError as err:
