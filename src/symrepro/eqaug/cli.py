@@ -99,6 +99,25 @@ def cmd_plot(args) -> None:
     plot([read_runs([m]) for m in args.metrics], titles, args.out)
 
 
+def cmd_benchmark(args) -> None:
+    from . import benchmark
+    from .training import Settings
+
+    set_threads(args.threads)
+    device = select_device(args.device)
+    group, arch = _group_and_arch(args)
+    settings = Settings(epochs=1, lr=1e-6, augment_passes=args.augment_passes, augment_per=args.augment_per,
+                        batch_size=args.batch_size, chunk_size=args.chunk_size)
+    peak = benchmark.matmul_rate() if device.type == "cpu" else float("nan")
+    rows = benchmark.run(arch, group, args.n_samples, settings, device)
+    print(f"{group.name}, channels {list(arch.channels)}, {args.n_samples} samples, L = {args.augment_passes}, "
+          f"chunk {args.chunk_size}, {torch.get_num_threads()} threads on {device}")
+    print(f"fp32 matmul (4096^3) on this machine: {peak:.1f} GFLOP/s")
+    print(f"{'regime':<12} {'seconds':>9} {'GFLOP':>9} {'GFLOP/s':>9} {'of matmul':>10}")
+    for r in rows:
+        print(f"{r['regime']:<12} {r['seconds']:9.2f} {r['gflop']:9.1f} {r['gflops']:9.1f} {r['gflops'] / peak:10.0%}")
+
+
 def register(families) -> None:
     parser = families.add_parser("eqaug", help="equivariance vs augmentation dynamics")
     steps = parser.add_subparsers(dest="step", required=True, metavar="STEP")
@@ -129,6 +148,17 @@ def register(families) -> None:
     p.add_argument("--out", required=True, help="{regime}.csv")
     p.add_argument("--save-final", default=None, help="optionally save the final weights here")
     p.set_defaults(func=cmd_train)
+
+    p = steps.add_parser("benchmark", help="time one epoch of each regime on random data; report GFLOP/s")
+    _add_model_arguments(p)
+    p.add_argument("--n-samples", type=int, default=2000)
+    p.add_argument("--augment-passes", type=int, default=1)
+    p.add_argument("--augment-per", choices=("sample", "batch"), default="batch")
+    p.add_argument("--batch-size", type=int, default=25)
+    p.add_argument("--chunk-size", type=int, default=2000)
+    p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    p.add_argument("--threads", type=int, default=None)
+    p.set_defaults(func=cmd_benchmark)
 
     p = steps.add_parser("aggregate", help="stack run CSVs into metrics.csv and summarise over seeds")
     p.add_argument("--inputs", nargs="+", required=True)

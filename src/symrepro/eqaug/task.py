@@ -1,5 +1,11 @@
 """A learning task of the dynamics paper: data in memory, its loss, and how a group
-element acts on a sample (inputs always; targets too for segmentation)."""
+element acts on a sample (inputs always; targets too for segmentation).
+
+Losses: `bce` (one logit per sample), `cross_entropy` (class logits), and
+`segmentation_bce` (per-pixel masks, c target channels × N pixels: the sum over
+channels of the per-pixel mean BCE, as BCE(triangle) + BCE(pentagon) in the
+rotation experiment). Segmentation targets are transformed with the SAME group
+element as their input."""
 
 from __future__ import annotations
 
@@ -10,13 +16,13 @@ import torch.nn.functional as F
 
 from ..errors import InputError
 
-LOSSES = ("bce", "cross_entropy")
+LOSSES = ("bce", "cross_entropy", "segmentation_bce")
 
 
 @dataclass
 class Task:
     inputs: torch.Tensor  # (n, c·N) float32, channel-major
-    targets: torch.Tensor  # (n,) float (bce) or long (cross_entropy)
+    targets: torch.Tensor  # (n,) float (bce), (n,) long (cross_entropy), (n, c_t·N) float (segmentation)
     loss: str
     channels: int  # c of the inputs
     degree: int  # N
@@ -33,16 +39,30 @@ class Task:
     def to(self, device: torch.device) -> "Task":
         return Task(self.inputs.to(device), self.targets.to(device), self.loss, self.channels, self.degree)
 
+    @property
+    def segmentation(self) -> bool:
+        return self.loss == "segmentation_bce"
+
     def loss_sum(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """Summed (not averaged) loss of a chunk; the trainer divides by the total count."""
+        """Summed over samples (not averaged) loss of a chunk; the trainer divides by the total count."""
         if self.loss == "bce":
             return F.binary_cross_entropy_with_logits(logits.reshape(targets.shape), targets, reduction="sum")
+        if self.loss == "segmentation_bce":
+            return F.binary_cross_entropy_with_logits(logits, targets, reduction="sum") / self.degree
         return F.cross_entropy(logits, targets, reduction="sum")
 
-    def transformed_inputs(self, index: torch.Tensor, perms: torch.Tensor) -> torch.Tensor:
-        """Inputs `index` (b,) each acted on by its own element `perms` (b, N): x[..., perm]."""
-        x = self.inputs.index_select(0, index).view(len(index), self.channels, self.degree)
-        return torch.gather(x, 2, perms[:, None, :].expand(-1, self.channels, -1)).reshape(len(index), -1)
+    @staticmethod
+    def _act(x: torch.Tensor, perms: torch.Tensor, degree: int) -> torch.Tensor:
+        b = x.shape[0]
+        x = x.view(b, -1, degree)
+        return torch.gather(x, 2, perms[:, None, :].expand(-1, x.shape[1], -1)).reshape(b, -1)
+
+    def transformed(self, index: torch.Tensor, perms: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Samples `index` (b,), each acted on by its own element `perms` (b, N) as
+        x[..., perm]; segmentation targets get the same element."""
+        x = self._act(self.inputs.index_select(0, index), perms, self.degree)
+        y = self.targets.index_select(0, index)
+        return x, (self._act(y, perms, self.degree) if self.segmentation else y)
 
 
 def permutation_task(adjacency, label) -> Task:

@@ -101,8 +101,7 @@ class Trainer:
             perms = self.draw_elements(passes, generator).to(self.device)
             index = torch.arange(n, device=self.device).repeat(passes)
             for start in range(0, passes * n, s.chunk_size):
-                idx = index[start:start + s.chunk_size]
-                yield self.task.transformed_inputs(idx, perms[start:start + s.chunk_size]), self.task.targets[idx]
+                yield self.task.transformed(index[start:start + s.chunk_size], perms[start:start + s.chunk_size])
 
     def _accumulate(self, chunks, total: int, mats, head, backward: bool) -> float:
         """Mean loss over `total` samples streamed by `chunks`; gradients accumulate."""
