@@ -14,6 +14,7 @@ rule eqaug_graphs:
         "data/eqaug/perm.h5",
     params:
         args=eqaug_dataset_args("perm") if "perm" in config["eqaug"]["datasets"] else "",
+    localrule: True
     log:
         "logs/data/eqaug/perm.log",
     benchmark:
@@ -29,6 +30,7 @@ rule eqaug_init:
         "results/eqaug/{experiment}/seed{seed}/init.pt",
     params:
         model=lambda w: eqaug_model_args(w.experiment),
+    localrule: True
     log:
         "logs/eqaug/{experiment}/seed{seed}/init.log",
     benchmark:
