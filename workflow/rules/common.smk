@@ -75,16 +75,25 @@ def eqaug_resource(experiment, key):
     return eqaug(experiment)["resources"][key]
 
 
-def eqaug_figures():
-    return [f"results/figures/{e}.pdf" for e in eqaug_experiments()]
+def eqaug_figure_of(experiment):
+    """Experiments sharing a `figure` name are drawn as panels of one figure."""
+    return eqaug(experiment).get("figure", experiment)
+
+
+def eqaug_figure_names():
+    return list(dict.fromkeys(eqaug_figure_of(e) for e in eqaug_experiments()))
+
+
+def eqaug_figure_experiments(figure):
+    return [e for e in eqaug_experiments() if eqaug_figure_of(e) == figure]
+
+
+def eqaug_figure_metrics(figure):
+    return [f"results/eqaug/{e}/metrics.csv" for e in eqaug_figure_experiments(figure)]
 
 
 # ----------------------------------------------------------------- targets
 def all_targets():
-    targets = []
-    for experiment in eqaug_experiments():
-        targets += [
-            f"results/eqaug/{experiment}/summary.csv",
-            f"results/figures/{experiment}.pdf",
-        ]
+    targets = [f"results/eqaug/{e}/summary.csv" for e in eqaug_experiments()]
+    targets += [f"results/figures/{f}.pdf" for f in eqaug_figure_names()]
     return targets

@@ -7,6 +7,7 @@ wildcard_constraints:
     experiment="|".join(config["eqaug"]["experiments"]) or "NONE",
     seed=r"\d+",
     regime="|".join(REGIMES),
+    figure="|".join(eqaug_figure_names()) or "NONE",
 
 
 rule eqaug_graphs:
@@ -95,23 +96,23 @@ rule eqaug_aggregate:
 
 rule eqaug_figure:
     input:
-        "results/eqaug/{experiment}/metrics.csv",
+        lambda w: eqaug_figure_metrics(w.figure),
     output:
         report(
-            "results/figures/{experiment}.pdf",
+            "results/figures/{figure}.pdf",
             caption="../report/eqaug_figure.rst",
             category="Equivariance dynamics",
-            subcategory="{experiment}",
-            labels={"experiment": "{experiment}", "type": "figure"},
+            subcategory="figures",
+            labels={"figure": "{figure}"},
         ),
     params:
-        title=lambda w: eqaug(w.experiment).get("title", w.experiment),
+        titles=lambda w: " ".join(shlex.quote(eqaug(e).get("title", e)) for e in eqaug_figure_experiments(w.figure)),
     localrule: True
     log:
-        "logs/figures/{experiment}.log",
+        "logs/figures/{figure}.log",
     benchmark:
-        "benchmarks/figures/{experiment}.tsv"
+        "benchmarks/figures/{figure}.tsv"
     conda:
         "../../envs/symrepro.yaml"
     shell:
-        "symrepro eqaug plot --metrics {input} --titles {params.title:q} --out {output} > {log} 2>&1"
+        "symrepro eqaug plot --metrics {input} --titles {params.titles} --out {output} > {log} 2>&1"
