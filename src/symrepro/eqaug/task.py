@@ -78,8 +78,29 @@ def load_graph_task(path) -> Task:
     return permutation_task(*load(path))
 
 
+def load_digit_task(path) -> Task:
+    """MNIST 14×14: input = image − 0.5 (1 channel, N = 196), cross-entropy on the digit."""
+    from ..datasets.mnist import load_mnist14
+
+    images, labels = load_mnist14(path)
+    x = torch.as_tensor(images, dtype=torch.float32)
+    n = x.shape[0]
+    return Task((x - 0.5).reshape(n, -1), torch.as_tensor(labels, dtype=torch.long), "cross_entropy", 1, x[0].numel())
+
+
+def load_shape_task(path) -> Task:
+    """Simple shapes: input = image − 0.5; targets = (triangle, pentagon) masks per pixel."""
+    from ..datasets.shapes import load_shapes
+
+    data = load_shapes(path)
+    x = torch.as_tensor(data["images"], dtype=torch.float32)
+    n, pixels = x.shape[0], x[0].numel()
+    masks = torch.stack([torch.as_tensor(data["triangle"]), torch.as_tensor(data["pentagon"])], 1).float()
+    return Task((x - 0.5).reshape(n, pixels), masks.reshape(n, 2 * pixels), "segmentation_bce", 1, pixels)
+
+
 # data kind -> loader of a Task from the dataset's HDF5 file
-TASK_LOADERS = {"graphs": load_graph_task}
+TASK_LOADERS = {"graphs": load_graph_task, "digits": load_digit_task, "shapes": load_shape_task}
 
 
 def load_task(kind: str, path) -> Task:
