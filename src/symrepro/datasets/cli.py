@@ -1,5 +1,6 @@
-"""`symrepro data <name>`: make one dataset file. One module per dataset; each
-exposes `add_arguments(parser)` and `run(args)`."""
+"""`symrepro data <name>`: make one dataset file. Each entry names an object (a
+module or a class) with a docstring whose first line is the help text,
+`add_arguments(parser)` and `run(args)`."""
 
 from __future__ import annotations
 
@@ -7,14 +8,23 @@ import importlib
 
 DATASETS = {
     "perm": "symrepro.datasets.stochastic_block",
+    "mnist-idx": "symrepro.datasets.mnist:Idx",
+    "mnist14": "symrepro.datasets.mnist:Resized",
+    "shapes": "symrepro.datasets.shapes",
 }
+
+
+def _load(target: str):
+    module_name, _, attr = target.partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, attr) if attr else module
 
 
 def register(families) -> None:
     parser = families.add_parser("data", help="generate or download a dataset into one HDF5 file")
     names = parser.add_subparsers(dest="dataset", required=True, metavar="DATASET")
-    for name, module_name in DATASETS.items():
-        module = importlib.import_module(module_name)
-        sub = names.add_parser(name, help=(module.__doc__ or "").strip().splitlines()[0])
-        module.add_arguments(sub)
-        sub.set_defaults(func=module.run)
+    for name, target in DATASETS.items():
+        command = _load(target)
+        sub = names.add_parser(name, help=(command.__doc__ or "").strip().splitlines()[0])
+        command.add_arguments(sub)
+        sub.set_defaults(func=command.run)

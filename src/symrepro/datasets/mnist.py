@@ -1,0 +1,157 @@
+"""MNIST: the four official IDX files, an offline stand-in, and the 14×14 version.
+
+`symrepro data mnist-idx` writes `train-images-idx3-ubyte.gz`, `train-labels-idx1-ubyte.gz`,
+`t10k-images-idx3-ubyte.gz` and `t10k-labels-idx1-ubyte.gz` into `--out-dir`:
+
+* `--source official` downloads them from a list of mirrors (tried in order) and
+  verifies each file's MD5 (see `download.py`: retries, no partial files);
+* `--source synthetic` renders digits with OpenCV's Hershey fonts (random font,
+  scale, thickness and offset, drawn at 4× and area-resized to 28×28) into files
+  of exactly the same format, so the same parsing code runs offline.
+
+`symrepro data mnist14` reads one split through the IDX parser, area-averages each
+image to `--size`² (OpenCV INTER_AREA) and stores `images` float32 in [0, 1]
+(n, s, s) and `labels` int64 (n,) in one HDF5 file. The dynamics experiments train
+on the TEST split (10 000 digits), as the reference does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..errors import InputError
+from .download import fetch
+from .hdf5 import read_arrays, write_arrays
+from .idx import read_idx, write_idx
+
+log = logging.getLogger(__name__)
+
+FILES = {  # name -> official MD5 of the gzip file
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+SPLITS = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+          "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+MIRRORS = ["https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"]
+FONTS = [cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX,
+         cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_PLAIN]
+
+
+def download_official(out_dir: str | Path, mirrors: list[str], retries: int, timeout: float, backoff: float) -> None:
+    for name, md5 in FILES.items():
+        fetch([m.rstrip("/") + "/" + name for m in mirrors], Path(out_dir) / name, checksum=("md5", md5),
+              retries=retries, timeout=timeout, backoff=backoff)
+
+
+def render_digits(count: int, rng: np.random.Generator, side: int = 28, oversample: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """`count` digit images (uint8, side×side, white on black) and their labels."""
+    big = side * oversample
+    labels = rng.integers(0, 10, count).astype(np.uint8)
+    images = np.empty((count, side, side), dtype=np.uint8)
+    canvas = np.zeros((big, big), dtype=np.uint8)
+    for i, digit in enumerate(labels):
+        font = FONTS[rng.integers(len(FONTS))]
+        scale = rng.uniform(2.6, 3.8) * oversample / 4 * (1.6 if font == cv2.FONT_HERSHEY_PLAIN else 1.0)
+        thickness = int(rng.integers(2, 4) * oversample)
+        (w, h), _ = cv2.getTextSize(str(digit), font, scale, thickness)
+        dx, dy = rng.integers(-big // 10, big // 10 + 1, size=2)
+        origin = (int((big - w) // 2 + dx), int((big + h) // 2 + dy))
+        canvas[:] = 0
+        cv2.putText(canvas, str(digit), origin, font, scale, 255, thickness, cv2.LINE_AA)
+        images[i] = cv2.resize(canvas, (side, side), interpolation=cv2.INTER_AREA)
+    return images, labels
+
+
+def write_synthetic(out_dir: str | Path, n_train: int, n_test: int, seed: int) -> None:
+    if n_train < 1 or n_test < 1:
+        raise InputError(f"--n-train and --n-test must be >= 1, got {n_train}, {n_test}")
+    rng = np.random.default_rng(seed)
+    for split, count in (("train", n_train), ("test", n_test)):
+        images, labels = render_digits(count, rng)
+        image_file, label_file = SPLITS[split]
+        write_idx(Path(out_dir) / image_file, images)
+        write_idx(Path(out_dir) / label_file, labels)
+
+
+def read_split(raw_dir: str | Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    if split not in SPLITS:
+        raise InputError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
+    image_file, label_file = SPLITS[split]
+    images, labels = read_idx(Path(raw_dir) / image_file), read_idx(Path(raw_dir) / label_file)
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise InputError(f"{raw_dir}: {split} images {images.shape} and labels {labels.shape} do not match")
+    return images, labels
+
+
+def resize(images: np.ndarray, size: int) -> np.ndarray:
+    """Area-averaging resize of uint8 images to float32 in [0, 1]."""
+    out = np.empty((len(images), size, size), dtype=np.float32)
+    for i, image in enumerate(images):
+        out[i] = cv2.resize(image.astype(np.float32) / 255.0, (size, size), interpolation=cv2.INTER_AREA)
+    return np.clip(out, 0.0, 1.0)
+
+
+def load_mnist14(path) -> tuple[np.ndarray, np.ndarray]:
+    """Read and check a resized MNIST file: (images float32 (n, s, s) in [0, 1], labels int64 (n,))."""
+    arrays, _ = read_arrays(path, {"images": ((None, None, None), "f"), "labels": ((None,), "iu")})
+    images, labels = arrays["images"].astype(np.float32), arrays["labels"].astype(np.int64)
+    if images.shape[1] != images.shape[2]:
+        raise InputError(f"data file {path}: images must be square, got {images.shape[1:]}")
+    if images.min() < 0 or images.max() > 1:
+        raise InputError(f"data file {path}: image values must lie in [0, 1]")
+    if labels.min() < 0 or labels.max() > 9:
+        raise InputError(f"data file {path}: labels must be digits 0-9")
+    return images, labels
+
+
+# ----------------------------------------------------------------- commands
+class Idx:
+    """Write the four MNIST IDX files: downloaded (official) or rendered (synthetic)."""
+
+    @staticmethod
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--source", choices=("official", "synthetic"), required=True)
+        parser.add_argument("--out-dir", required=True)
+        parser.add_argument("--mirror", action="append", dest="mirrors", default=None,
+                            help="base URL holding the four files (repeatable, tried in order)")
+        parser.add_argument("--retries", type=int, default=3)
+        parser.add_argument("--timeout", type=float, default=60.0)
+        parser.add_argument("--backoff", type=float, default=2.0)
+        parser.add_argument("--n-train", type=int, default=6000, help="synthetic training digits")
+        parser.add_argument("--n-test", type=int, default=10000, help="synthetic test digits")
+        parser.add_argument("--seed", type=int, default=0)
+
+    @staticmethod
+    def run(args: argparse.Namespace) -> None:
+        if args.source == "official":
+            download_official(args.out_dir, args.mirrors or MIRRORS, args.retries, args.timeout, args.backoff)
+        else:
+            write_synthetic(args.out_dir, args.n_train, args.n_test, args.seed)
+
+
+class Resized:
+    """Resize one MNIST split (area averaging) into one HDF5 file."""
+
+    @staticmethod
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--raw-dir", required=True, help="directory of the four IDX files")
+        parser.add_argument("--split", choices=sorted(SPLITS), default="test")
+        parser.add_argument("--size", type=int, default=14)
+        parser.add_argument("--out", required=True)
+
+    @staticmethod
+    def run(args: argparse.Namespace) -> None:
+        if args.size < 2:
+            raise InputError(f"--size must be >= 2, got {args.size}")
+        images, labels = read_split(args.raw_dir, args.split)
+        small = resize(images, args.size)
+        write_arrays(args.out, {"images": small, "labels": labels.astype(np.int64)},
+                     {"split": args.split, "size": args.size, "source_dir": str(args.raw_dir)})
+        log.info("%d %s digits resized to %d×%d", len(labels), args.split, args.size, args.size)
