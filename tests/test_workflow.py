@@ -34,6 +34,22 @@ def test_full_chain_produces_every_output(completed):
     assert (completed / "results/figures/perm.pdf").read_bytes().startswith(b"%PDF")
     metrics = pd.read_csv(completed / "results/eqaug/perm/metrics.csv")
     assert len(metrics) == config_seeds * len(regimes) * 9 * 2
+    for figure in ("trans", "rot", "groups"):
+        assert (completed / f"results/figures/{figure}.pdf").read_bytes().startswith(b"%PDF")
+    for data in ("data/eqaug/mnist14.h5", "data/eqaug/shapes.h5", "data/mnist/raw/t10k-images-idx3-ubyte.gz"):
+        assert (completed / data).exists()
+
+
+@pytest.mark.parametrize("experiment", ["perm", "trans", "rot", "groups_rot", "groups_trans2d", "groups_trans1d",
+                                        "groups_rototrans"])
+def test_every_experiment_ran_every_seed_and_regime_and_the_equivariant_one_stays_in_E(completed, experiment):
+    metrics = pd.read_csv(completed / f"results/eqaug/{experiment}/metrics.csv")
+    seeds = 3 if experiment == "perm" else 2
+    assert metrics.groupby("regime").seed.nunique().to_dict() == {r: seeds for r in
+                                                                   ("augmented", "equivariant", "nominal")}
+    eq = metrics[metrics.regime == "equivariant"]
+    assert eq.dist_from_E.max() < 1e-6 and eq.dist_from_init.max() > 0
+    assert metrics[metrics.regime == "nominal"].dist_from_E.max() > 1e-4
 
 
 def test_the_figure_claim_holds_augmented_stays_closer_to_E_than_nominal(completed):
@@ -65,7 +81,8 @@ def test_dry_run_and_dag_show_the_whole_chain(tmp_path):
     workdir = scratch_copy(tmp_path)
     proc = snakemake(workdir, "-n")
     assert planned_jobs(proc.stdout + proc.stderr) == {
-        "eqaug_graphs": 1, "eqaug_init": 3, "eqaug_train": 9, "eqaug_aggregate": 1, "eqaug_figure": 1, "all": 1}
+        "eqaug_graphs": 1, "eqaug_mnist_idx": 1, "eqaug_mnist14": 1, "eqaug_shapes": 1, "eqaug_init": 15,
+        "eqaug_train": 45, "eqaug_aggregate": 7, "eqaug_figure": 4, "all": 1}
     dag = snakemake(workdir, "--dag").stdout
     assert dag.lstrip().startswith("digraph") and "eqaug_train" in dag and "eqaug_graphs" in dag
 
@@ -115,7 +132,7 @@ def test_a_killed_snakemake_run_resumes(tmp_path):
         config["eqaug"]["experiments"]["perm"]["train"].update(epochs=400)
 
     name = write_config(workdir, "long.yaml", edit)
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", name]
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", name, "results/figures/perm.pdf"]
     proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     logs = workdir / "logs/eqaug/perm/seed0"
@@ -127,7 +144,7 @@ def test_a_killed_snakemake_run_resumes(tmp_path):
     proc.wait(timeout=30)
     assert not list((workdir / "results/eqaug/perm/seed0").glob("*.csv"))
     snakemake(workdir, "--unlock", configfile=name)  # a killed Snakemake leaves its lock behind
-    snakemake(workdir, "--rerun-incomplete", configfile=name, timeout=900)
+    snakemake(workdir, "--rerun-incomplete", "results/figures/perm.pdf", configfile=name, timeout=900)
     assert (workdir / "results/figures/perm.pdf").exists()
 
 

@@ -48,7 +48,22 @@ def eqaug_dataset_file(experiment):
 
 
 def eqaug_dataset_args(dataset):
-    return cli_args(config["eqaug"]["datasets"][dataset])
+    return cli_args(config["eqaug"]["datasets"].get(dataset, {}))
+
+
+MNIST_FILES = [
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+]
+
+
+def mnist_idx_args():
+    """Options of `symrepro data mnist-idx`; mirrors become repeated --mirror."""
+    options = dict(config["eqaug"]["datasets"].get("mnist", {"source": "synthetic"}))
+    mirrors = options.pop("mirrors", [])
+    return " ".join([cli_args(options), *(f"--mirror {shlex.quote(m)}" for m in mirrors)])
 
 
 def eqaug_model_args(experiment):

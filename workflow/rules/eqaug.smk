@@ -14,7 +14,7 @@ rule eqaug_graphs:
     output:
         "data/eqaug/perm.h5",
     params:
-        args=eqaug_dataset_args("perm") if "perm" in config["eqaug"]["datasets"] else "",
+        args=lambda w: eqaug_dataset_args("perm"),
     localrule: True
     log:
         "logs/data/eqaug/perm.log",
@@ -24,6 +24,58 @@ rule eqaug_graphs:
         "../../envs/symrepro.yaml"
     shell:
         "symrepro data perm {params.args} --out {output} > {log} 2>&1"
+
+
+rule eqaug_mnist_idx:
+    output:
+        expand("data/mnist/raw/{name}", name=MNIST_FILES),
+    params:
+        args=mnist_idx_args(),
+        out_dir="data/mnist/raw",
+    localrule: True
+    log:
+        "logs/data/mnist/raw.log",
+    benchmark:
+        "benchmarks/data/mnist/raw.tsv"
+    conda:
+        "../../envs/symrepro.yaml"
+    shell:
+        "symrepro data mnist-idx {params.args} --out-dir {params.out_dir} > {log} 2>&1"
+
+
+rule eqaug_mnist14:
+    input:
+        expand("data/mnist/raw/{name}", name=MNIST_FILES),
+    output:
+        "data/eqaug/mnist14.h5",
+    params:
+        args=lambda w: eqaug_dataset_args("mnist14"),
+        raw_dir="data/mnist/raw",
+    localrule: True
+    log:
+        "logs/data/eqaug/mnist14.log",
+    benchmark:
+        "benchmarks/data/eqaug/mnist14.tsv"
+    conda:
+        "../../envs/symrepro.yaml"
+    shell:
+        "symrepro data mnist14 {params.args} --raw-dir {params.raw_dir} --out {output} > {log} 2>&1"
+
+
+rule eqaug_shapes:
+    output:
+        "data/eqaug/shapes.h5",
+    params:
+        args=lambda w: eqaug_dataset_args("shapes"),
+    localrule: True
+    log:
+        "logs/data/eqaug/shapes.log",
+    benchmark:
+        "benchmarks/data/eqaug/shapes.tsv"
+    conda:
+        "../../envs/symrepro.yaml"
+    shell:
+        "symrepro data shapes {params.args} --out {output} > {log} 2>&1"
 
 
 rule eqaug_init:

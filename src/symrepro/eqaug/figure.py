@@ -40,8 +40,9 @@ def _draw(ax, per_seed: pd.DataFrame, regimes) -> None:
     ax.grid(alpha=0.3)
 
 
-def _limits(per_seed: pd.DataFrame, regime: str) -> tuple[float, float]:
-    runs = per_seed[per_seed.regime == regime]
+def _limits(per_seed: pd.DataFrame, regimes) -> tuple[float, float]:
+    """Axis limits that show every curve of `regimes`."""
+    runs = per_seed[per_seed.regime.isin(list(regimes))]
     return 1.05 * float(runs.dist_from_init.max() or 1.0), 1.05 * float(runs.dist_from_E.max() or 1.0)
 
 
@@ -56,15 +57,15 @@ def plot(metrics: list[pd.DataFrame], titles: list[str], out: str | os.PathLike)
     if single:
         frame = per_seed[0]
         _draw(flat[0], frame, STYLE)
-        x, y = _limits(frame, "nominal")
+        x, y = _limits(frame, STYLE)
         flat[0].set(xlim=(0, x), ylim=(0, y), title=f"{titles[0]}: all regimes")
         _draw(flat[1], frame, ("equivariant", "augmented"))
-        x, y = _limits(frame, "augmented")
+        x, y = _limits(frame, ("equivariant", "augmented"))
         flat[1].set(xlim=(0, x), ylim=(0, y), title=f"{titles[0]}: zoom on augmented")
     else:
         for ax, frame, title in zip(flat, per_seed, titles):
             _draw(ax, frame, STYLE)
-            x, y = _limits(frame, "nominal")
+            x, y = _limits(frame, STYLE)
             ax.set(xlim=(0, x), ylim=(0, y), title=title)
     for ax in flat[panels:]:
         ax.axis("off")
