@@ -1,10 +1,7 @@
 """MNIST IDX files (parse, write, download with mirrors and checksums) and simple shapes."""
 
-import functools
 import gzip
 import hashlib
-import http.server
-import threading
 
 import numpy as np
 import pytest
@@ -58,25 +55,6 @@ def test_synthetic_mnist_is_deterministic_and_in_the_official_format(tmp_path):
 
 
 # -------------------------------------------------------------- download
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def server(tmp_path):
-    """A local HTTP server on 127.0.0.1 with two mirror directories, good/ and bad/."""
-    root = tmp_path / "www"
-    (root / "good").mkdir(parents=True)
-    (root / "bad").mkdir()
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield root, f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
 def _publish(root, tmp_path):
     """Synthetic IDX files served from good/, corrupted copies from bad/; returns their MD5s."""
     assert main(["data", "mnist-idx", "--source", "synthetic", "--out-dir", str(root / "good"),

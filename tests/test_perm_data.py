@@ -102,3 +102,17 @@ def test_paper_archive_conversion_checks_the_content(monkeypatch):
     monkeypatch.setattr(sb, "PAPER_CONTENT_SHA256", digest)
     a, y = sb.convert_paper_archive(archive)
     assert np.array_equal(a, adjacency) and np.array_equal(y, label)
+
+
+def test_paper_source_downloads_converts_and_verifies(server, tmp_path, monkeypatch):
+    root, url = server
+    adjacency, label = sb.generate(sb.PAPER_GRAPHS, 5, 0.5, 0.05, seed=1)
+    (root / "good" / "archive.tar.gz").write_bytes(_archive(adjacency, label))
+    monkeypatch.setattr(sb, "PAPER_URLS", (f"{url}/missing/archive.tar.gz", f"{url}/good/archive.tar.gz"))
+    monkeypatch.setattr(sb, "PAPER_CONTENT_SHA256", hashlib.sha256(adjacency.tobytes() + label.tobytes()).hexdigest())
+    out = tmp_path / "perm.h5"
+    assert main(["data", "perm", "--source", "paper", "--retries", "1", "--out", str(out)]) == 0
+    a, y = sb.load(out)
+    assert np.array_equal(a, adjacency) and np.array_equal(y, label)
+    with h5py.File(out) as f:
+        assert f.attrs["source"] == "paper" and f.attrs["commit"] == sb.PAPER_COMMIT
