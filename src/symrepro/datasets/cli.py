@@ -11,6 +11,7 @@ DATASETS = {
     "mnist-idx": "symrepro.datasets.mnist:Idx",
     "mnist14": "symrepro.datasets.mnist:Resized",
     "shapes": "symrepro.datasets.shapes",
+    "heat": "symrepro.datasets.heat",
 }
 
 
