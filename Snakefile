@@ -13,6 +13,7 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/eqaug.smk"
+include: "workflow/rules/atlas.smk"
 
 
 report: "workflow/report/workflow.rst"

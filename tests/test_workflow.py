@@ -40,6 +40,21 @@ def test_full_chain_produces_every_output(completed):
         assert (completed / data).exists()
 
 
+def test_local_symmetry_chain_outputs(completed):
+    import json
+
+    for atlas in (1, 2):
+        run = completed / f"results/atlas/pde/atlas{atlas}/seed0"
+        assert (run / "predictor.pt").exists()
+        algebra = json.loads((run / "algebra.json").read_text())
+        assert len(algebra["basis"]) == 1 and len(algebra["basis"][0]) == 2 and algebra["history"]
+        cosets = json.loads((run / "cosets.json").read_text())
+        assert cosets["kept"] and cosets["algebra"] == algebra["basis"]  # the DISCOVERED algebra was used
+    summary = pd.read_csv(completed / "results/atlas/pde/summary.csv")
+    assert sorted(summary.atlas) == [1, 2] and summary.cosine_so2.between(0, 1).all()
+    assert (completed / "results/figures/pde.pdf").read_bytes().startswith(b"%PDF")
+
+
 @pytest.mark.parametrize("experiment", ["perm", "trans", "rot", "groups_rot", "groups_trans2d", "groups_trans1d",
                                         "groups_rototrans"])
 def test_every_experiment_ran_every_seed_and_regime_and_the_equivariant_one_stays_in_E(completed, experiment):
@@ -82,7 +97,8 @@ def test_dry_run_and_dag_show_the_whole_chain(tmp_path):
     proc = snakemake(workdir, "-n")
     assert planned_jobs(proc.stdout + proc.stderr) == {
         "eqaug_graphs": 1, "eqaug_mnist_idx": 1, "eqaug_mnist14": 1, "eqaug_shapes": 1, "eqaug_init": 15,
-        "eqaug_train": 45, "eqaug_aggregate": 7, "eqaug_figure": 4, "all": 1}
+        "eqaug_train": 45, "eqaug_aggregate": 7, "eqaug_figure": 4, "atlas_pde_data": 1, "atlas_pde_predictor": 2,
+        "atlas_pde_algebra": 2, "atlas_pde_cosets": 2, "atlas_pde_summary": 1, "atlas_pde_figure": 1, "all": 1}
     dag = snakemake(workdir, "--dag").stdout
     assert dag.lstrip().startswith("digraph") and "eqaug_train" in dag and "eqaug_graphs" in dag
 
@@ -132,7 +148,7 @@ def test_a_killed_snakemake_run_resumes(tmp_path):
         config["eqaug"]["experiments"]["perm"]["train"].update(epochs=400)
 
     name = write_config(workdir, "long.yaml", edit)
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", name, "results/figures/perm.pdf"]
+    cmd = [sys.executable, "-m", "snakemake", "results/figures/perm.pdf", "--cores", "1", "--configfile", name]
     proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     logs = workdir / "logs/eqaug/perm/seed0"
@@ -140,6 +156,7 @@ def test_a_killed_snakemake_run_resumes(tmp_path):
     while time.time() < deadline and not any(
             "epoch 2/" in p.read_text() for p in logs.glob("*.log") if p.name != "init.log"):
         time.sleep(0.5)
+    assert time.time() < deadline, "training never started"
     os.killpg(proc.pid, signal.SIGKILL)  # snakemake and its running job die together
     proc.wait(timeout=30)
     assert not list((workdir / "results/eqaug/perm/seed0").glob("*.csv"))
@@ -151,7 +168,7 @@ def test_a_killed_snakemake_run_resumes(tmp_path):
 def test_html_report_contains_every_figure_and_table_with_captions(completed):
     snakemake(completed, "--report", "results/report.html")
     html = (completed / "results/report.html").read_text()
-    for name in ("perm.pdf", "summary.csv"):
+    for name in ("perm.pdf", "trans.pdf", "rot.pdf", "groups.pdf", "pde.pdf", "summary.csv"):
         assert name in html
     assert "Distance travelled" in html  # the figure's caption
     assert "Flinth" in html  # the workflow description on the front page

@@ -26,7 +26,8 @@ def scratch_copy(dest: Path) -> Path:
 
 def snakemake(workdir: Path, *args: str, configfile: str = ".test/config/config.yaml", check: bool = True,
               timeout: float = 900) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", configfile, *args]
+    # --configfile takes several values: it goes last, after the targets and flags
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *args, "--configfile", configfile]
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")

@@ -2,6 +2,7 @@
 # Rules pass every hyper-parameter through `params:` so that Snakemake reruns a
 # job exactly when a value it depends on changes.
 
+import os
 import shlex
 
 from snakemake.utils import validate
@@ -107,8 +108,34 @@ def eqaug_figure_metrics(figure):
     return [f"results/eqaug/{e}/metrics.csv" for e in eqaug_figure_experiments(figure)]
 
 
+# ------------------------------------------------------------------- atlas
+def atlas_pde():
+    return config.get("atlas", {}).get("pde", {"enabled": False})
+
+
+def atlas_step_args(step):
+    """CLI options of one step; `device` comes from the top level."""
+    return cli_args(atlas_pde()[step] | {"device": config["device"]})
+
+
+def atlas_resource(key):
+    return atlas_pde()["resources"][key]
+
+
+def atlas_run_files(name):
+    pde = atlas_pde()
+    return expand(
+        "results/atlas/pde/atlas{atlas}/seed{seed}/{name}",
+        atlas=pde["atlases"],
+        seed=range(pde["seeds"]),
+        name=name,
+    )
+
+
 # ----------------------------------------------------------------- targets
 def all_targets():
     targets = [f"results/eqaug/{e}/summary.csv" for e in eqaug_experiments()]
     targets += [f"results/figures/{f}.pdf" for f in eqaug_figure_names()]
+    if atlas_pde().get("enabled", True):
+        targets += ["results/atlas/pde/summary.csv", "results/figures/pde.pdf"]
     return targets

@@ -31,7 +31,7 @@ rule eqaug_mnist_idx:
         expand("data/mnist/raw/{name}", name=MNIST_FILES),
     params:
         args=mnist_idx_args(),
-        out_dir="data/mnist/raw",
+        out_dir=lambda w, output: os.path.dirname(output[0]),
     localrule: True
     log:
         "logs/data/mnist/raw.log",
@@ -50,7 +50,7 @@ rule eqaug_mnist14:
         "data/eqaug/mnist14.h5",
     params:
         args=lambda w: eqaug_dataset_args("mnist14"),
-        raw_dir="data/mnist/raw",
+        raw_dir=lambda w, input: os.path.dirname(input[0]),
     localrule: True
     log:
         "logs/data/eqaug/mnist14.log",
