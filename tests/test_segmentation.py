@@ -2,6 +2,7 @@
 
 import torch
 
+from symrepro.datasets import shapes
 from symrepro.eqaug.architecture import Architecture, forward, to_matrix
 from symrepro.eqaug.starting_point import equivariant_start
 from symrepro.eqaug.task import Task
@@ -10,10 +11,11 @@ from symrepro.groups import make_group
 
 
 def _task(n_side=8, count=64, seed=0):
-    gen = torch.Generator().manual_seed(seed)
-    images = (torch.rand(count, n_side * n_side, generator=gen) > 0.7).float()
-    masks = torch.stack([images, 1 - images], 1).reshape(count, -1)  # two target channels
-    return Task(images - 0.5, masks, "segmentation_bce", 1, n_side * n_side)
+    """Simple shapes at n_side×n_side: image − 0.5 -> (triangle, pentagon) masks."""
+    data = shapes.generate(count, seed, size=n_side)
+    images = torch.as_tensor(data["images"]).reshape(count, -1)
+    masks = torch.stack([torch.as_tensor(data["triangle"]), torch.as_tensor(data["pentagon"])], 1)
+    return Task(images - 0.5, masks.reshape(count, -1), "segmentation_bce", 1, n_side * n_side)
 
 
 def test_trained_equivariant_segmentation_net_output_rotates_with_its_input():
@@ -40,6 +42,7 @@ def test_segmentation_augmentation_moves_masks_with_their_image():
     task = _task()
     perms = group.sample(64, torch.Generator().manual_seed(0))
     x, y = task.transformed(torch.arange(64), perms)
-    images = (x + 0.5).view(64, 1, 64)
-    torch.testing.assert_close(y.view(64, 2, 64)[:, 0:1], images)  # mask 0 is the image itself
-    torch.testing.assert_close(y.view(64, 2, 64)[:, 1:2], 1 - images)
+    images = (x + 0.5).view(64, 64)
+    masks = y.view(64, 2, 64).sum(1)  # the present shape's mask, moved with its image
+    torch.testing.assert_close(masks, (images > 0.5).float())
+    assert not torch.equal(x, task.inputs)  # the images did move

@@ -17,6 +17,7 @@ from typing import Callable
 
 import torch
 from torch import nn
+from tqdm import tqdm
 
 from ..errors import InputError
 from .charts import Atlas, crop
@@ -101,9 +102,11 @@ class Discovery:
         if self.trainable:
             self.predictor_optimizer = torch.optim.Adam(predictor.parameters(), lr=settings.lr_predictor)
 
-    def _batches(self, n: int, generator: torch.Generator):
+    def _batches(self, n: int, generator: torch.Generator, desc: str):
+        """Shuffled minibatch indices, with a progress bar on a terminal (not in log files)."""
         order = torch.randperm(n, generator=generator)
-        return [order[i:i + self.settings.batch_size] for i in range(0, n, self.settings.batch_size)]
+        batches = [order[i:i + self.settings.batch_size] for i in range(0, n, self.settings.batch_size)]
+        return tqdm(batches, desc=desc, leave=False, disable=None)
 
     def _mode(self, train: bool) -> None:
         """Training mode for the predictor pass; evaluation mode, and no weight
@@ -117,7 +120,7 @@ class Discovery:
     def predictor_epoch(self, inputs: torch.Tensor, targets: torch.Tensor, generator: torch.Generator) -> float:
         self._mode(True)
         losses = []
-        for index in self._batches(len(inputs), generator):
+        for index in self._batches(len(inputs), generator, "predictor"):
             x = self.geometry.view(inputs[index].to(self.device))
             y = self.geometry.target(targets[index].to(self.device))
             loss = self.task_loss(self.geometry.output(self.predictor(x)), y).mean()
@@ -133,7 +136,7 @@ class Discovery:
         self._mode(False)
         s = self.settings
         losses, regs = [], []
-        for index in self._batches(len(inputs), generator):
+        for index in self._batches(len(inputs), generator, "basis"):
             view = self.geometry.view(inputs[index].to(self.device))
             g = basis.sample(self.geometry.element_shape(view), generator)
             loss = self.equivariance_loss(*self.geometry.pairs(self.predictor, view, g)).mean()
@@ -179,7 +182,7 @@ class Discovery:
         for epoch in range(self.settings.epochs):
             t0 = time.perf_counter()
             totals, batches = torch.zeros(len(candidates.raw)), 0
-            for index in self._batches(len(inputs), generator):
+            for index in self._batches(len(inputs), generator, "cosets"):
                 view = self.geometry.view(inputs[index].to(self.device))
                 per_candidate = self.candidate_losses(candidates.normalized(), view)
                 optimizer.zero_grad()
