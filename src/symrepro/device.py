@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 from .errors import InputError
@@ -20,10 +22,18 @@ def select_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def set_threads(threads: int | None) -> None:
-    """Make torch's intra-op thread pool follow the job's `threads`."""
+    """Make torch's intra-op thread pool follow the job's `threads`, never more
+    than the CPUs this process may run on."""
     if threads is None:
         return
     if threads < 1:
         raise InputError(f"--threads must be >= 1, got {threads}")
-    torch.set_num_threads(threads)
+    torch.set_num_threads(min(threads, available_cpus()))

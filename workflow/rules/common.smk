@@ -10,6 +10,13 @@ from snakemake.utils import validate
 
 validate(config, schema="../schemas/config.schema.yaml")
 
+# When --cores exceeds this machine's CPUs (e.g. `--cores 8` on a 2-core laptop),
+# concurrent jobs share CPUs; OpenMP threads that spin while waiting then steal them
+# from each other. Measured: four concurrent 2-thread perm jobs on 2 CPUs finish in
+# 16.8 s with passive waiting vs 29.4 s with the default (sequentially: 22 s).
+if workflow.cores and workflow.cores > (os.cpu_count() or 1):
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 REGIMES = config["eqaug"]["regimes"]
 
 

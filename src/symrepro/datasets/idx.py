@@ -1,8 +1,10 @@
 """The IDX format of the MNIST files, read and written without torchvision.
 
 Layout: two zero bytes, a type code, the number of dimensions d, then d big-endian
-uint32 sizes and the row-major payload (big-endian for multi-byte types). Files
-ending in `.gz` are gzip-compressed transparently.
+uint32 sizes and the row-major payload (big-endian for multi-byte types). Gzip is
+handled transparently: a file is decompressed when its name ends in `.gz` or its
+content starts with the gzip magic bytes (an IDX file starts with two zero bytes, so
+the two cannot be confused); `write_idx` compresses when the name ends in `.gz`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ CODES = {dtype.newbyteorder("="): code for code, dtype in TYPES.items()}
 def _raw(path: Path) -> bytes:
     try:
         data = path.read_bytes()
-        return gzip.decompress(data) if path.suffix == ".gz" else data
+        return gzip.decompress(data) if path.suffix == ".gz" or data[:2] == b"\x1f\x8b" else data
     except FileNotFoundError as err:
         raise InputError(f"IDX file {path} does not exist") from err
     except (OSError, EOFError, zlib.error) as err:
@@ -33,6 +35,7 @@ def _raw(path: Path) -> bytes:
 
 
 def decode(raw: bytes, name: str = "IDX data") -> np.ndarray:
+    """Parse uncompressed IDX bytes; errors name `name` (the file)."""
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in TYPES:
         raise InputError(f"{name} does not start with an IDX magic number")
     dtype, ndim = TYPES[raw[2]], raw[3]
@@ -48,6 +51,7 @@ def decode(raw: bytes, name: str = "IDX data") -> np.ndarray:
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """The array stored in an IDX file (native byte order); InputError names a bad file."""
     path = Path(path)
     return decode(_raw(path), f"IDX file {path}")
 
@@ -62,6 +66,7 @@ def encode(array: np.ndarray) -> bytes:
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
+    """Write `array` atomically; the same array always gives the same bytes."""
     path = Path(path)
     raw = encode(array)
     with atomic_path(path) as tmp:

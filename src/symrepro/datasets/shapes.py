@@ -2,8 +2,10 @@
 
 Each sample draws the shape (probability 1/2 each), a radius r ∈ [0.7, 0.8] of its
 circumscribed circle and an offset v ∈ [−0.5, 0.5]² (the image spans [−1, 1]²),
-fills the polygon with OpenCV at 32× resolution (sub-pixel vertices) and
-area-averages it to `size`×`size`. File (`data/eqaug/shapes.h5`): `images` float32
+fills the polygon with OpenCV at 32× resolution (448×448 for 14×14; sub-pixel
+vertices via `shift`) and area-averages it to `size`×`size`. As in the reference the
+vertices lie at angles 2πk/n (a vertex pointing along +x), and a shape reaching past
+the border is clipped. File (`data/eqaug/shapes.h5`): `images` float32
 (n, s, s) in [0, 1] (1 inside the shape), `triangle` and `pentagon` float32 masks
 (n, s, s) — the drawn shape's area-averaged image thresholded at 0.5, all zero for
 the absent shape — and `shape` uint8 (0 triangle, 1 pentagon).
@@ -13,6 +15,12 @@ the absent shape — and `shape` uint8 (0 triangle, 1 pentagon).
 verified) into the same layout, values as stored: there the image is 1 on the
 background and ≈ 0.43 inside the shape, and the ABSENT shape's mask is all ones
 (a defect of the reference generator, kept so that `paper` means the paper's data).
+The reference drew on a 640×480 matplotlib canvas and resized it to 14×14, so its
+[−1, 1]² square covers about 9.5 pixels across and 12.6 down: the paper's shapes
+are squeezed horizontally to ≈ 3/4 (measured from the stored masks' second
+moments) and smaller than the synthetic ones, which use the whole image isotropically.
+The archive bytes from GitHub are not guaranteed stable, so the check is on the
+converted content: SHA-256 of the float64 arrays img, trig, pent (3000×14×14 each).
 """
 
 from __future__ import annotations
@@ -49,12 +57,14 @@ def rasterize(points: np.ndarray, size: int) -> np.ndarray:
     """Fill a polygon given in [−1, 1]² (y up) and area-average it to size×size."""
     big = size * OVERSAMPLE
     canvas = np.zeros((big, big), dtype=np.uint8)
-    pixels = np.stack([(points[:, 0] + 1) / 2 * big, (1 - points[:, 1]) / 2 * big], 1)
+    # continuous coordinates in [0, big]; OpenCV puts pixel (i, j)'s centre at integer (j, i)
+    pixels = np.stack([(points[:, 0] + 1) / 2 * big, (1 - points[:, 1]) / 2 * big], 1) - 0.5
     cv2.fillPoly(canvas, [np.round(pixels * (1 << SHIFT)).astype(np.int32)], 255, cv2.LINE_AA, shift=SHIFT)
     return cv2.resize(canvas.astype(np.float32) / 255.0, (size, size), interpolation=cv2.INTER_AREA)
 
 
 def generate(n_samples: int, seed: int, size: int = 14) -> dict[str, np.ndarray]:
+    """`n_samples` shapes drawn from `seed`, in the file layout of the module docstring."""
     if n_samples < 1 or size < 2:
         raise InputError(f"n_samples must be >= 1 and size >= 2, got {n_samples}, {size}")
     rng = np.random.default_rng(seed)
@@ -70,6 +80,7 @@ def generate(n_samples: int, seed: int, size: int = 14) -> dict[str, np.ndarray]
 
 
 def convert_paper_archive(archive: bytes) -> dict[str, np.ndarray]:
+    """The reference's simpshape/*.npy samples (from a .tar.gz) in the file layout, content-checked."""
     found: dict[str, dict[int, np.ndarray]] = {"img": {}, "trig": {}, "pent": {}}
     with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
         for member in tar:
@@ -100,7 +111,8 @@ def load_shapes(path) -> dict[str, np.ndarray]:
                                    "shape": ((None,), "ui")})
     for name in ("images", "triangle", "pentagon"):
         if arrays[name].shape != arrays["images"].shape:
-            raise InputError(f"data file {path}: {name} has shape {arrays[name].shape}, images {arrays['images'].shape}")
+            raise InputError(f"data file {path}: {name} has shape {arrays[name].shape}, "
+                             f"images {arrays['images'].shape}")
     if arrays["images"].min() < 0 or arrays["images"].max() > 1:
         raise InputError(f"data file {path}: image values must lie in [0, 1]")
     for name in ("triangle", "pentagon"):
@@ -110,23 +122,26 @@ def load_shapes(path) -> dict[str, np.ndarray]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--source", choices=("synthetic", "paper"), default="synthetic")
-    parser.add_argument("--n-samples", type=int, default=3000)
-    parser.add_argument("--size", type=int, default=14)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--retries", type=int, default=3)
-    parser.add_argument("--timeout", type=float, default=60.0)
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--source", choices=("synthetic", "paper"), default="synthetic",
+                        help="synthetic: draw from --seed; paper: download the reference's 3000 samples")
+    parser.add_argument("--n-samples", type=int, default=3000, help="number of shapes (synthetic)")
+    parser.add_argument("--size", type=int, default=14, help="image side in pixels (synthetic; paper is 14)")
+    parser.add_argument("--seed", type=int, default=0, help="generator seed (synthetic)")
+    parser.add_argument("--retries", type=int, default=3, help="download attempts per URL (paper)")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per attempt (paper)")
+    parser.add_argument("--backoff", type=float, default=2.0, help="pause growth in seconds (paper)")
+    parser.add_argument("--out", required=True, help="HDF5 file to write")
 
 
 def run(args: argparse.Namespace) -> None:
     if args.source == "paper":
         from .download import fetch_bytes
 
-        arrays = convert_paper_archive(fetch_bytes(list(PAPER_URLS), retries=args.retries, timeout=args.timeout))
-        attrs = {"source": "paper", "commit": PAPER_COMMIT}
+        archive = fetch_bytes(list(PAPER_URLS), retries=args.retries, timeout=args.timeout, backoff=args.backoff)
+        arrays = convert_paper_archive(archive)
+        attrs = {"source": "paper", "commit": PAPER_COMMIT, "content_sha256": PAPER_CONTENT_SHA256}
     else:
         arrays = generate(args.n_samples, args.seed, args.size)
-        attrs = {"source": "synthetic", "seed": args.seed}
+        attrs = {"source": "synthetic", "seed": args.seed, "size": args.size}
     log.info("%d shapes, %.1f %% triangles", len(arrays["shape"]), 100 * (arrays["shape"] == 0).mean())
     write_arrays(args.out, arrays, attrs)
