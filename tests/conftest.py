@@ -14,6 +14,11 @@ SMALL_MODEL = ["--group", "node_permutations", "--group-size", "10", "--channels
 
 
 @pytest.fixture(scope="session")
+def small_model():
+    return list(SMALL_MODEL)
+
+
+@pytest.fixture(scope="session")
 def graph_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("data") / "perm.h5"
     adjacency, label = generate(120, 5, 0.5, 0.05, seed=0)

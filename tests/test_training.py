@@ -13,14 +13,13 @@ from symrepro.groups import make_group
 
 
 
-def _train_cli(tmp_path, graph_file, regime, name, extra=()):
-    from conftest import SMALL_MODEL
+def _train_cli(tmp_path, graph_file, small_model, regime, name, extra=()):
 
     init = tmp_path / "init.pt"
     if not init.exists():
-        assert main(["eqaug", "init", *SMALL_MODEL, "--seed", "5", "--out", str(init)]) == 0
+        assert main(["eqaug", "init", *small_model, "--seed", "5", "--out", str(init)]) == 0
     out = tmp_path / f"{name}.csv"
-    args = ["eqaug", "train", *SMALL_MODEL, "--experiment", "perm", "--task", "graphs", "--data", str(graph_file),
+    args = ["eqaug", "train", *small_model, "--experiment", "perm", "--task", "graphs", "--data", str(graph_file),
             "--init", str(init), "--regime", regime, "--seed", "5", "--epochs", "6", "--lr", "0.05",
             "--augment-passes", "3", "--chunk-size", "100", "--device", "cpu", "--threads", "1",
             "--out", str(out), *extra]
@@ -29,9 +28,9 @@ def _train_cli(tmp_path, graph_file, regime, name, extra=()):
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, graph_file):
+def runs(tmp_path_factory, graph_file, small_model):
     tmp = tmp_path_factory.mktemp("runs")
-    return {r: _train_cli(tmp, graph_file, r, r) for r in REGIMES} | {"tmp": tmp}
+    return {r: _train_cli(tmp, graph_file, small_model, r, r) for r in REGIMES} | {"tmp": tmp}
 
 
 def test_csv_interface(runs):
@@ -60,8 +59,8 @@ def test_equivariant_regime_stays_in_E_and_the_others_leave(runs, graph_file):
     assert final["nominal"] > final["augmented"] > 1e-6 * sum(norms.values())
 
 
-def test_same_seed_gives_identical_csv(runs, graph_file):
-    again = _train_cli(runs["tmp"], graph_file, "augmented", "augmented_again")
+def test_same_seed_gives_identical_csv(runs, graph_file, small_model):
+    again = _train_cli(runs["tmp"], graph_file, small_model, "augmented", "augmented_again")
     pd.testing.assert_frame_equal(again, runs["augmented"], check_exact=True)
 
 
