@@ -5,6 +5,7 @@
 import os
 import shlex
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 
@@ -14,7 +15,14 @@ validate(config, schema="../schemas/config.schema.yaml")
 # concurrent jobs share CPUs; OpenMP threads that spin while waiting then steal them
 # from each other. Measured: four concurrent 2-thread perm jobs on 2 CPUs finish in
 # 16.8 s with passive waiting vs 29.4 s with the default (sequentially: 22 s).
-if workflow.cores and workflow.cores > (os.cpu_count() or 1):
+def _local_cores():
+    try:
+        return workflow.cores
+    except WorkflowError:  # cluster executors define no local core count
+        return None
+
+
+if (_local_cores() or 0) > (os.cpu_count() or 1):
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 REGIMES = config["eqaug"]["regimes"]
