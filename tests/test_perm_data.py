@@ -1,8 +1,6 @@
 """The stochastic-block graph data set and its validated loading."""
 
 import hashlib
-import io
-import tarfile
 
 import h5py
 import numpy as np
@@ -46,25 +44,18 @@ def test_missing_truncated_and_misshapen_files_give_clear_errors(tmp_path, graph
     with pytest.raises(InputError, match="truncated"):
         sb.load(truncated)
     wrong = tmp_path / "wrong.h5"
-    with h5py.File(wrong, "w") as f:
-        f["adjacency"] = np.zeros((4, 10, 9), np.uint8)
-        f["label"] = np.zeros(4, np.uint8)
-    with pytest.raises(InputError, match="square"):
-        sb.load(wrong)
-    with h5py.File(wrong, "w") as f:
-        f["adjacency"] = np.zeros((4, 100), np.uint8)
-        f["label"] = np.zeros(4, np.uint8)
-    with pytest.raises(InputError, match="'adjacency' has shape"):
-        sb.load(wrong)
-    with h5py.File(wrong, "w") as f:
-        f["adjacency"] = np.zeros((4, 10, 10), np.uint8)
-        f["label"] = np.zeros(5, np.uint8)
-    with pytest.raises(InputError, match="sample count"):
-        sb.load(wrong)
-    with h5py.File(wrong, "w") as f:
-        f["graphs"] = np.zeros((4, 10, 10), np.uint8)
-    with pytest.raises(InputError, match="no dataset 'adjacency'"):
-        sb.load(wrong)
+    cases = [
+        ({"adjacency": np.zeros((4, 10, 9), np.uint8), "label": np.zeros(4, np.uint8)}, "square"),
+        ({"adjacency": np.zeros((4, 100), np.uint8), "label": np.zeros(4, np.uint8)}, "'adjacency' has shape"),
+        ({"adjacency": np.zeros((4, 10, 10), np.uint8), "label": np.zeros(5, np.uint8)}, "sample count"),
+        ({"graphs": np.zeros((4, 10, 10), np.uint8)}, "no dataset 'adjacency'"),
+    ]
+    for arrays, message in cases:
+        with h5py.File(wrong, "w") as f:
+            for name, value in arrays.items():
+                f[name] = value
+        with pytest.raises(InputError, match=message):
+            sb.load(wrong)
 
 
 def test_cli_reports_bad_data_by_name(tmp_path, capsys):
@@ -79,23 +70,18 @@ def test_cli_reports_bad_data_by_name(tmp_path, capsys):
     assert not (tmp_path / "out.csv").exists()
 
 
-def _archive(adjacency, label) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for k, (a, y) in enumerate(zip(adjacency, label)):
-            for stem, value in ((f"graphmat{k}", a.astype(np.float64)), (f"graphlabel{k}", np.float64(y))):
-                raw = io.BytesIO()
-                np.save(raw, value)
-                info = tarfile.TarInfo(f"eq_aug_dyn-{sb.PAPER_COMMIT}/stoch_block/{stem}.npy")
-                info.size = raw.tell()
-                raw.seek(0)
-                tar.addfile(info, raw)
-    return buf.getvalue()
+def _members(adjacency, label):
+    prefix = f"eq_aug_dyn-{sb.PAPER_COMMIT}/stoch_block"
+    members = {}
+    for k, (a, y) in enumerate(zip(adjacency, label)):
+        members[f"{prefix}/graphmat{k}.npy"] = a.astype(np.float64)
+        members[f"{prefix}/graphlabel{k}.npy"] = np.float64(y)
+    return members
 
 
-def test_paper_archive_conversion_checks_the_content(monkeypatch):
+def test_paper_archive_conversion_checks_the_content(monkeypatch, npy_archive):
     adjacency, label = sb.generate(sb.PAPER_GRAPHS, 5, 0.5, 0.05, seed=0)
-    archive = _archive(adjacency, label)
+    archive = npy_archive(_members(adjacency, label))
     with pytest.raises(InputError, match="content checksum"):
         sb.convert_paper_archive(archive)  # not the reference's graphs
     digest = hashlib.sha256(adjacency.tobytes() + label.tobytes()).hexdigest()
@@ -104,10 +90,10 @@ def test_paper_archive_conversion_checks_the_content(monkeypatch):
     assert np.array_equal(a, adjacency) and np.array_equal(y, label)
 
 
-def test_paper_source_downloads_converts_and_verifies(server, tmp_path, monkeypatch):
-    root, url = server
+def test_paper_source_downloads_converts_and_verifies(mirror, tmp_path, monkeypatch, npy_archive):
+    root, url = mirror.root, mirror.url
     adjacency, label = sb.generate(sb.PAPER_GRAPHS, 5, 0.5, 0.05, seed=1)
-    (root / "good" / "archive.tar.gz").write_bytes(_archive(adjacency, label))
+    (root / "good" / "archive.tar.gz").write_bytes(npy_archive(_members(adjacency, label)))
     monkeypatch.setattr(sb, "PAPER_URLS", (f"{url}/missing/archive.tar.gz", f"{url}/good/archive.tar.gz"))
     monkeypatch.setattr(sb, "PAPER_CONTENT_SHA256", hashlib.sha256(adjacency.tobytes() + label.tobytes()).hexdigest())
     out = tmp_path / "perm.h5"

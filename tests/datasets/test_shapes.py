@@ -1,9 +1,7 @@
 """Simple shapes for the rotation experiment: synthetic generator and the paper's samples."""
 
 import hashlib
-import io
 import subprocess
-import tarfile
 from pathlib import Path
 
 import h5py
@@ -86,18 +84,9 @@ def test_the_loader_rejects_bad_files(tmp_path):
 
 
 # ------------------------------------------------------------------ paper
-def _archive(img, trig, pent, prefix="eq_aug_dyn-x"):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as tar:
-        for kind, arrays in (("img", img), ("trig", trig), ("pent", pent)):
-            for k, array in enumerate(arrays):
-                raw = io.BytesIO()
-                np.save(raw, array)
-                info = tarfile.TarInfo(f"{prefix}/simpshape/shps{kind}{k}.npy")
-                info.size = raw.tell()
-                raw.seek(0)
-                tar.addfile(info, raw)
-    return buf.getvalue()
+def _members(img, trig, pent, prefix="eq_aug_dyn-x"):
+    return {f"{prefix}/simpshape/shps{kind}{k}.npy": array
+            for kind, arrays in (("img", img), ("trig", trig), ("pent", pent)) for k, array in enumerate(arrays)}
 
 
 @pytest.fixture
@@ -118,9 +107,9 @@ def _fake_paper_samples():
 
 
 def test_paper_source_downloads_converts_and_checks_the_content(mirror, tmp_path, monkeypatch, capsys,
-                                                                few_paper_samples):
+                                                                few_paper_samples, npy_archive):
     img, trig, pent, is_tri = _fake_paper_samples()
-    (mirror.root / "good" / "archive.tar.gz").write_bytes(_archive(img, trig, pent))
+    (mirror.root / "good" / "archive.tar.gz").write_bytes(npy_archive(_members(img, trig, pent)))
     monkeypatch.setattr(shapes, "PAPER_URLS", (f"{mirror.url}/missing/archive.tar.gz",
                                                f"{mirror.url}/good/archive.tar.gz"))
     out = tmp_path / "paper.h5"
@@ -137,10 +126,10 @@ def test_paper_source_downloads_converts_and_checks_the_content(mirror, tmp_path
         assert f.attrs["source"] == "paper" and f.attrs["commit"] == shapes.PAPER_COMMIT
 
 
-def test_an_archive_lacking_samples_is_refused(few_paper_samples):
+def test_an_archive_lacking_samples_is_refused(few_paper_samples, npy_archive):
     img, trig, pent, _ = _fake_paper_samples()
     with pytest.raises(InputError, match="shpspent"):
-        shapes.convert_paper_archive(_archive(img, trig, pent[:-1]))
+        shapes.convert_paper_archive(npy_archive(_members(img, trig, pent[:-1])))
 
 
 @pytest.mark.skipif(not _snapshot_has_commit(), reason="no local snapshot of usinedepain/eq_aug_dyn at the commit")

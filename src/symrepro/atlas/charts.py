@@ -42,10 +42,6 @@ class Atlas:
     def __len__(self) -> int:
         return len(self.centres)
 
-    @property
-    def patch_size(self) -> int:
-        return 2 * self.in_radius + 1
-
     def pixel_centres(self, height: int, width: int, radius: int | None = None) -> list[tuple[int, int]]:
         """(row, column) of every chart centre; an error if a patch leaves the grid."""
         r = self.in_radius if radius is None else radius
