@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from symrepro.errors import InputError
-from symrepro.groups import EquivariantProjection, PermutationGroup, make_group
+from symrepro.symmetry import EquivariantProjection, PermutationGroup, make_group
 from symrepro.eqaug.architecture import Architecture, forward, to_matrix
 from symrepro.eqaug.starting_point import equivariant_start
 

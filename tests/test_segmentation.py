@@ -7,7 +7,7 @@ from symrepro.eqaug.architecture import Architecture, forward, to_matrix
 from symrepro.eqaug.starting_point import equivariant_start
 from symrepro.eqaug.task import Task
 from symrepro.eqaug.training import Settings, Trainer
-from symrepro.groups import make_group
+from symrepro.symmetry import make_group
 
 
 def _task(n_side=8, count=64, seed=0):

@@ -9,7 +9,7 @@ from symrepro.eqaug.architecture import Architecture
 from symrepro.eqaug.starting_point import equivariant_start
 from symrepro.eqaug.task import load_task
 from symrepro.eqaug.training import REGIMES, Settings, Trainer
-from symrepro.groups import make_group
+from symrepro.symmetry import make_group
 
 
 

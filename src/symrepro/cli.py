@@ -20,7 +20,7 @@ from .errors import InputError
 FAMILIES = {
     "data": "symrepro.datasets.cli",
     "eqaug": "symrepro.eqaug.cli",
-    "atlas": "symrepro.atlas.cli",
+    "discovery": "symrepro.discovery.cli",
 }
 
 

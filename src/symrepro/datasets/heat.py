@@ -9,7 +9,7 @@ also the value outside the grid.
 
 The solver takes 50 explicit Euler steps (dt = 0.01, dx = 0.1) of
 u_t = α_x ∂²u/∂x² + α_y ∂²u/∂y², x along columns (the first coordinate of the
-patch transform in `symrepro.atlas.charts`) and y along rows. Each second
+patch transform in `symrepro.discovery.charts`) and y along rows. Each second
 derivative is a central difference of central differences, i.e. the stride-2
 stencil (f[i+2] − 2 f[i] + f[i−2]) / (2 dx)², as in the reference; the scheme is
 stable for (α_x + α_y)·dt / (4 dx²) ≤ 1/2.

@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from ..groups import PermutationGroup
+from ..symmetry import PermutationGroup
 from .architecture import Architecture
 from .starting_point import equivariant_start
 from .task import Task

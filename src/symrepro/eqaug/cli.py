@@ -10,7 +10,7 @@ import torch
 from ..atomic import atomic_path
 from ..device import DEVICE_CHOICES, select_device, set_threads
 from ..errors import InputError
-from ..groups import GROUPS, make_group
+from ..symmetry import GROUPS, make_group
 from .architecture import ACTIVATIONS, Architecture
 from .task import TASK_LOADERS, load_task
 
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def _add_model_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("group and model")
-    g.add_argument("--group", required=True, choices=sorted(GROUPS), help="symmetry group (see symrepro.groups)")
+    g.add_argument("--group", required=True, choices=sorted(GROUPS), help="symmetry group (see symrepro.symmetry)")
     g.add_argument("--group-size", type=int, required=True, help="n: graph nodes or grid side")
     g.add_argument("--channels", type=int, nargs="+", required=True, help="c_0 c_1 ... of the equivariant layers")
     g.add_argument("--invariant-width", type=int, default=None, help="m of the invariant layer (omit: equivariant to the end)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..groups import EquivariantProjection, PermutationGroup
+from ..symmetry import EquivariantProjection, PermutationGroup
 from .architecture import Architecture
 
 

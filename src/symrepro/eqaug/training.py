@@ -29,7 +29,7 @@ from typing import Iterator
 import torch
 
 from ..errors import InputError
-from ..groups import EquivariantProjection, PermutationGroup
+from ..symmetry import EquivariantProjection, PermutationGroup
 from .architecture import Architecture, forward, from_matrix, to_matrix
 from .task import Task
 

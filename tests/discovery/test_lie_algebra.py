@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from symrepro.atlas.lie_algebra import FieldRepresentation, LieAlgebraBasis, cosine, normalized
+from symrepro.discovery.lie_algebra import FieldRepresentation, LieAlgebraBasis, cosine, normalized
 
 
 def test_regularization_matches_the_formula():

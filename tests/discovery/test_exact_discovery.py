@@ -7,11 +7,11 @@ lengths) around the window where equivariance is measured."""
 import numpy as np
 import torch
 
-from symrepro.atlas.charts import Atlas
-from symrepro.atlas.cosets import CosetCandidates, select_representatives
-from symrepro.atlas.lie_algebra import LieAlgebraBasis, cosine
-from symrepro.atlas.pde import SO2, ExactHeatPredictor, atlas, conjugated_rotation
-from symrepro.atlas.trainers import GlobalTrainer, LocalTrainer, Settings
+from symrepro.discovery.charts import Atlas
+from symrepro.discovery.cosets import CosetCandidates, select_representatives
+from symrepro.discovery.lie_algebra import LieAlgebraBasis, cosine
+from symrepro.discovery.pde import SO2, ExactHeatPredictor, atlas, conjugated_rotation
+from symrepro.discovery.trainers import GlobalTrainer, LocalTrainer, Settings
 from symrepro.datasets import heat
 
 

@@ -3,9 +3,9 @@
 import torch
 import torch.nn.functional as F
 
-from symrepro.atlas.equivariance_loss import (global_invariance_loss, l1_loss, local_equivariance_loss,
+from symrepro.discovery.equivariance_loss import (global_invariance_loss, l1_loss, local_equivariance_loss,
                                               soft_cross_entropy)
-from symrepro.atlas.lie_algebra import GroupSample
+from symrepro.discovery.lie_algebra import GroupSample
 
 J = torch.tensor([[0.0, -1.0], [1.0, 0.0]])
 

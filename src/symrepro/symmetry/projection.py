@@ -8,9 +8,10 @@ indices. Both are orthogonal projections (Frobenius inner product).
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
-from .permutation_group import PermutationGroup
+from .permutation import PermutationGroup
 
 
 class OrbitAverage:
@@ -56,3 +57,29 @@ class EquivariantProjection:
         """‖A − P_E A‖_F, computed in float64."""
         a64 = a.detach().to(torch.float64)
         return float(torch.linalg.vector_norm(a64 - self(a64)))
+
+
+def equivariant_projector(group, invariant: bool = False) -> np.ndarray:
+    """The general orthogonal projector onto E for any `MatrixGroup` ρ on R^N, from
+    the nullspace of the stacked constraints (emlp's construction):
+
+    equivariant maps A (N×N): ρ(h) A − A ρ(h) = 0 for discrete generators h and
+    L A − A L = 0 for Lie generators L; invariant maps a (1×N): a ρ(h) = a, a L = 0.
+    Returns P (N², N²) or (N, N) acting on row-major flattened maps. Dense: for small
+    N only (tests); permutation groups use the orbit-average fast path above.
+    """
+    n = group.dim
+    eye = np.eye(n)
+    blocks = []
+    for h in group.discrete_generators:
+        blocks.append(h.T - eye if invariant else np.kron(h, eye) - np.kron(eye, h.T))
+    for lie in group.lie_algebra:
+        blocks.append(lie.T if invariant else np.kron(lie, eye) - np.kron(eye, lie.T))
+    size = n if invariant else n * n
+    if not blocks:
+        return np.eye(size)
+    constraint = np.concatenate(blocks, axis=0)
+    _, s, vt = np.linalg.svd(constraint)
+    rank = int((s > 1e-9 * max(float(s.max()), 1.0)).sum())
+    q = vt[rank:].T
+    return q @ q.T

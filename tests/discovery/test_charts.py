@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from symrepro.atlas.charts import Atlas, crop, transform_patches
-from symrepro.atlas.pde import ATLAS_CENTRES, atlas
+from symrepro.discovery.charts import Atlas, crop, transform_patches
+from symrepro.discovery.pde import ATLAS_CENTRES, atlas
 from symrepro.errors import InputError
 
 J = torch.tensor([[0.0, -1.0], [1.0, 0.0]])

@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from symrepro.atlas.predictors import ChartConvNet
+from symrepro.discovery.predictors import ChartConvNet
 
 
 def test_charts_are_independent_networks():

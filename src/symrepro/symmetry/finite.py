@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from .permutation_group import PermutationGroup
+from .permutation import PermutationGroup
 
 
 def _grid(n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -6,8 +6,8 @@ import numpy as np
 import scipy.linalg
 import torch
 
-from symrepro.atlas.cosets import (CosetCandidates, identity_component_test, in_identity_component, real_logm,
-                                   select_representatives)
+from symrepro.discovery.cosets import CosetCandidates, select_representatives
+from symrepro.symmetry.membership import identity_component_test, in_identity_component, real_logm
 
 J = np.array([[0.0, -1.0], [1.0, 0.0]])
 FLIP = np.diag([1.0, -1.0])

@@ -108,6 +108,20 @@ class PermutationGroup:
             out = torch.gather(table[choice], 1, out)
         return out
 
+    def permutation_matrices(self) -> np.ndarray:
+        """ρ(gen) for every generator, (k, N, N), acting on vectors x as ρ x = x[perm]."""
+        k, n = self.generators.shape
+        mats = np.zeros((k, n, n))
+        mats[np.arange(k)[:, None], np.arange(n)[None, :], self.generators] = 1.0
+        return mats
+
+    def as_matrix_group(self):
+        """The same group as a `MatrixGroup` (no Lie algebra; permutation-matrix generators)."""
+        from .group import MatrixGroup
+
+        return MatrixGroup(self.name, np.zeros((0, self.degree, self.degree)), self.permutation_matrices(),
+                           f"R^{self.degree}: feature vectors whose {self.degree} indices the group permutes")
+
     def contains(self, perm: np.ndarray | list[int]) -> bool:
         from sympy.combinatorics import Permutation
 
