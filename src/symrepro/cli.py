@@ -21,6 +21,7 @@ FAMILIES = {
     "data": "symrepro.datasets.cli",
     "eqaug": "symrepro.eqaug.cli",
     "discovery": "symrepro.discovery.cli",
+    "downstream": "symrepro.downstream.cli",
 }
 
 
