@@ -1,6 +1,7 @@
 # Reproduces two papers on symmetry in neural networks end to end:
-#   eqaug  - equivariance vs augmentation dynamics (Flinth & Ohlsson)
-#   atlas  - automatic local symmetry discovery (AtlasD)
+#   eqaug      - equivariance vs augmentation dynamics (Flinth & Ohlsson)
+#   discovery  - automatic (local) symmetry discovery (AtlasD), one rule family over
+#                every experiment of the config's `discovery.experiments`
 # See README.md; every config key is explained in config/README.md.
 
 from snakemake.utils import min_version
@@ -12,8 +13,9 @@ configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
 include: "workflow/rules/eqaug.smk"
-include: "workflow/rules/atlas.smk"
+include: "workflow/rules/discovery.smk"
 
 
 report: "workflow/report/workflow.rst"

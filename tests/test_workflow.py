@@ -12,6 +12,7 @@ import pytest
 from workflow_harness import planned_jobs, scratch_copy, snakemake, write_config
 
 pytestmark = pytest.mark.workflow
+RESULTS = "results/test"  # where the .test configuration writes
 
 
 @pytest.fixture(scope="module")
@@ -24,41 +25,49 @@ def completed(tmp_path_factory):
 def test_full_chain_produces_every_output(completed):
     config_seeds, regimes = 3, ["equivariant", "augmented", "nominal"]
     for seed in range(config_seeds):
-        assert (completed / f"results/eqaug/perm/seed{seed}/init.pt").exists()
+        assert (completed / f"{RESULTS}/eqaug/perm/seed{seed}/init.pt").exists()
         for regime in regimes:
-            run = pd.read_csv(completed / f"results/eqaug/perm/seed{seed}/{regime}.csv")
+            run = pd.read_csv(completed / f"{RESULTS}/eqaug/perm/seed{seed}/{regime}.csv")
             assert run.epoch.max() == 8
-            assert (completed / f"benchmarks/eqaug/perm/seed{seed}/{regime}.tsv").exists()
-            assert (completed / f"logs/eqaug/perm/seed{seed}/{regime}.log").exists()
-    assert (completed / "data/eqaug/perm.h5").exists()
-    assert (completed / "results/figures/perm.pdf").read_bytes().startswith(b"%PDF")
-    metrics = pd.read_csv(completed / "results/eqaug/perm/metrics.csv")
+            assert (completed / f"benchmarks/test/eqaug/perm/seed{seed}/{regime}.tsv").exists()
+            assert (completed / f"logs/test/eqaug/perm/seed{seed}/{regime}.log").exists()
+    assert (completed / "data/test/perm.h5").exists()
+    assert (completed / f"{RESULTS}/figures/perm.pdf").read_bytes().startswith(b"%PDF")
+    metrics = pd.read_csv(completed / f"{RESULTS}/eqaug/perm/metrics.csv")
     assert len(metrics) == config_seeds * len(regimes) * 9 * 2
     for figure in ("trans", "rot", "groups"):
-        assert (completed / f"results/figures/{figure}.pdf").read_bytes().startswith(b"%PDF")
-    for data in ("data/eqaug/mnist14.h5", "data/eqaug/shapes.h5", "data/mnist/raw/t10k-images-idx3-ubyte.gz"):
+        assert (completed / f"{RESULTS}/figures/{figure}.pdf").read_bytes().startswith(b"%PDF")
+    for data in ("data/test/mnist14.h5", "data/test/shapes.h5", "data/test/mnist/raw/t10k-images-idx3-ubyte.gz"):
         assert (completed / data).exists()
+    assert not (completed / "results/eqaug").exists() and not (completed / "data/perm.h5").exists()
 
 
 def test_local_symmetry_chain_outputs(completed):
     import json
 
-    for atlas in (1, 2):
-        run = completed / f"results/atlas/pde/atlas{atlas}/seed0"
+    import numpy as np
+
+    from symrepro.symmetry import MatrixGroup
+
+    for view in ("atlas1", "atlas2"):
+        run = completed / f"{RESULTS}/discovery/pde/{view}/seed0"
         assert (run / "predictor.pt").exists()
         algebra = json.loads((run / "algebra.json").read_text())
         assert len(algebra["basis"]) == 1 and len(algebra["basis"][0]) == 2 and algebra["history"]
         cosets = json.loads((run / "cosets.json").read_text())
         assert cosets["kept"] and cosets["algebra"] == algebra["basis"]  # the DISCOVERED algebra was used
-    summary = pd.read_csv(completed / "results/atlas/pde/summary.csv")
-    assert sorted(summary.atlas) == [1, 2] and summary.cosine_so2.between(0, 1).all()
-    assert (completed / "results/figures/pde.pdf").read_bytes().startswith(b"%PDF")
+        group = MatrixGroup.read(run / "group.json")
+        assert np.allclose(group.lie_algebra, algebra["basis"]) and group.metadata["view"] == view
+    summary = pd.read_csv(completed / f"{RESULTS}/discovery/pde/summary.csv")
+    assert sorted(summary.view) == ["atlas1", "atlas2"] and summary.cosine_so2.between(0, 1).all()
+    assert summary.max_reference_residual.between(0, 1).all()
+    assert (completed / f"{RESULTS}/figures/pde.pdf").read_bytes().startswith(b"%PDF")
 
 
 @pytest.mark.parametrize("experiment", ["perm", "trans", "rot", "groups_rot", "groups_trans2d", "groups_trans1d",
                                         "groups_rototrans"])
 def test_every_experiment_ran_every_seed_and_regime_and_the_equivariant_one_stays_in_E(completed, experiment):
-    metrics = pd.read_csv(completed / f"results/eqaug/{experiment}/metrics.csv")
+    metrics = pd.read_csv(completed / f"{RESULTS}/eqaug/{experiment}/metrics.csv")
     seeds = 3 if experiment == "perm" else 2
     assert metrics.groupby("regime").seed.nunique().to_dict() == {r: seeds for r in
                                                                    ("augmented", "equivariant", "nominal")}
@@ -68,7 +77,7 @@ def test_every_experiment_ran_every_seed_and_regime_and_the_equivariant_one_stay
 
 
 def test_the_figure_claim_holds_augmented_stays_closer_to_E_than_nominal(completed):
-    summary = pd.read_csv(completed / "results/eqaug/perm/summary.csv")
+    summary = pd.read_csv(completed / f"{RESULTS}/eqaug/perm/summary.csv")
     final = summary[summary.epoch == summary.epoch.max()].set_index("regime")
     assert (final.n_seeds == 3).all()
     assert final.loc["equivariant", "dist_from_E_median"] < 1e-6
@@ -96,9 +105,9 @@ def test_dry_run_and_dag_show_the_whole_chain(tmp_path):
     workdir = scratch_copy(tmp_path)
     proc = snakemake(workdir, "-n")
     assert planned_jobs(proc.stdout + proc.stderr) == {
-        "eqaug_graphs": 1, "eqaug_mnist_idx": 1, "eqaug_mnist14": 1, "eqaug_shapes": 1, "eqaug_init": 15,
-        "eqaug_train": 45, "eqaug_aggregate": 7, "eqaug_figure": 4, "atlas_pde_data": 1, "atlas_pde_predictor": 2,
-        "atlas_pde_algebra": 2, "atlas_pde_cosets": 2, "atlas_pde_summary": 1, "atlas_pde_figure": 1, "all": 1}
+        "data_mnist_idx": 1, "data_file": 4, "eqaug_init": 15, "eqaug_train": 45, "eqaug_aggregate": 7,
+        "eqaug_figure": 4, "discovery_predictor": 2, "discovery_algebra": 2, "discovery_cosets": 2,
+        "discovery_group": 2, "discovery_summary": 1, "discovery_figure": 1, "all": 1}
     dag = snakemake(workdir, "--dag").stdout
     assert dag.lstrip().startswith("digraph") and "eqaug_train" in dag and "eqaug_graphs" in dag
 
@@ -118,12 +127,51 @@ def test_invalid_config_stops_before_any_job_and_names_the_key(tmp_path, edit, k
     assert not (workdir / "data").exists() and not (workdir / "results").exists()
 
 
+def test_reordering_config_keys_reruns_nothing(completed):
+    import yaml
+
+    def sort_keys(value):
+        if isinstance(value, dict):
+            return {k: sort_keys(value[k]) for k in sorted(value, reverse=True)}
+        return value
+
+    config = yaml.safe_load((completed / ".test/config/config.yaml").read_text())
+    (completed / "reordered.yaml").write_text(yaml.safe_dump(sort_keys(config), sort_keys=False))
+    proc = snakemake(completed, "-n", configfile="reordered.yaml")
+    assert planned_jobs(proc.stdout + proc.stderr) == {}
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def _planned_outputs(workdir, configfile):
+    """Every output file a dry run of `configfile` plans (from scratch: --forceall)."""
+    proc = snakemake(workdir, "-n", "--forceall", configfile=configfile)
+    outputs = []
+    for line in (proc.stdout + proc.stderr).splitlines():
+        if line.strip().startswith("output:"):
+            outputs += [p.strip() for p in line.split(":", 1)[1].split(",")]
+    return outputs
+
+
+def test_each_configuration_writes_under_its_own_prefixes(completed):
+    paper = _planned_outputs(completed, "config/config.yaml")
+    test = _planned_outputs(completed, ".test/config/config.yaml")
+    quick = _planned_outputs(completed, "config/quick.yaml")
+    assert paper and test and quick
+    assert all(p.startswith(("results/test/", "data/test/")) for p in test), test[:5]
+    assert all(p.startswith(("results/quick/", "data/quick/")) for p in quick), quick[:5]
+    assert not any(p.startswith(("results/test/", "results/quick/", "data/test/", "data/quick/")) for p in paper)
+    assert "results/figures/perm.pdf" in paper  # the paper-scale commands users know still work
+    # after the .test run, the paper-scale plan touches none of the .test outputs
+    proc = snakemake(completed, "-n", configfile="config/config.yaml")
+    assert "results/test/" not in proc.stdout + proc.stderr
+
+
 def test_a_killed_training_job_leaves_no_output_and_the_rerun_completes(completed, tmp_path):
     out = tmp_path / "nominal.csv"
     cmd = [sys.executable, "-m", "symrepro.cli", "eqaug", "train", "--group", "node_permutations",
            "--group-size", "10", "--channels", "1", "8", "--invariant-width", "16", "--head", "8", "1",
-           "--experiment", "perm", "--task", "graphs", "--data", str(completed / "data/eqaug/perm.h5"),
-           "--init", str(completed / "results/eqaug/perm/seed0/init.pt"), "--regime", "augmented",
+           "--experiment", "perm", "--task", "graphs", "--data", str(completed / "data/test/perm.h5"),
+           "--init", str(completed / f"{RESULTS}/eqaug/perm/seed0/init.pt"), "--regime", "augmented",
            "--seed", "0", "--epochs", "100000", "--lr", "1e-4", "--augment-passes", "2", "--device", "cpu",
            "--threads", "1", "--out", str(out)]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
@@ -148,10 +196,10 @@ def test_a_killed_snakemake_run_resumes(tmp_path):
         config["eqaug"]["experiments"]["perm"]["train"].update(epochs=400)
 
     name = write_config(workdir, "long.yaml", edit)
-    cmd = [sys.executable, "-m", "snakemake", "results/figures/perm.pdf", "--cores", "1", "--configfile", name]
+    cmd = [sys.executable, "-m", "snakemake", f"{RESULTS}/figures/perm.pdf", "--cores", "1", "--configfile", name]
     proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
-    logs = workdir / "logs/eqaug/perm/seed0"
+    logs = workdir / "logs/test/eqaug/perm/seed0"
     deadline = time.time() + 120
     while time.time() < deadline and not any(
             "epoch 2/" in p.read_text() for p in logs.glob("*.log") if p.name != "init.log"):
@@ -159,15 +207,15 @@ def test_a_killed_snakemake_run_resumes(tmp_path):
     assert time.time() < deadline, "training never started"
     os.killpg(proc.pid, signal.SIGKILL)  # snakemake and its running job die together
     proc.wait(timeout=30)
-    assert not list((workdir / "results/eqaug/perm/seed0").glob("*.csv"))
+    assert not list((workdir / f"{RESULTS}/eqaug/perm/seed0").glob("*.csv"))
     snakemake(workdir, "--unlock", configfile=name)  # a killed Snakemake leaves its lock behind
-    snakemake(workdir, "--rerun-incomplete", "results/figures/perm.pdf", configfile=name, timeout=900)
-    assert (workdir / "results/figures/perm.pdf").exists()
+    snakemake(workdir, "--rerun-incomplete", f"{RESULTS}/figures/perm.pdf", configfile=name, timeout=900)
+    assert (workdir / f"{RESULTS}/figures/perm.pdf").exists()
 
 
 def test_html_report_contains_every_figure_and_table_with_captions(completed):
-    snakemake(completed, "--report", "results/report.html")
-    html = (completed / "results/report.html").read_text()
+    snakemake(completed, "--report", f"{RESULTS}/report.html")
+    html = (completed / f"{RESULTS}/report.html").read_text()
     for name in ("perm.pdf", "trans.pdf", "rot.pdf", "groups.pdf", "pde.pdf", "summary.csv"):
         assert name in html
     assert "Distance travelled" in html  # the figure's caption

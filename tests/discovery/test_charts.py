@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from symrepro.discovery.charts import Atlas, crop, transform_patches
-from symrepro.discovery.pde import ATLAS_CENTRES, atlas
+from symrepro.experiments.pde import ATLAS_CENTRES, atlas
 from symrepro.errors import InputError
 
 J = torch.tensor([[0.0, -1.0], [1.0, 0.0]])

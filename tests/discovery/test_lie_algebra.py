@@ -4,7 +4,8 @@ import math
 
 import torch
 
-from symrepro.discovery.lie_algebra import FieldRepresentation, LieAlgebraBasis, cosine, normalized
+from symrepro.discovery.lie_algebra import FieldRepresentation, LieAlgebraBasis, normalized
+from symrepro.symmetry.compare import cosine
 
 
 def test_regularization_matches_the_formula():

@@ -1,7 +1,8 @@
-# Shared helpers: config validation, target lists, and CLI-argument builders.
-# Rules pass every hyper-parameter through `params:` so that Snakemake reruns a
-# job exactly when a value it depends on changes.
+# Shared helpers: config validation, path prefixes, target lists and CLI-argument
+# builders. Rules pass every hyper-parameter through `params:` so that Snakemake
+# reruns a job exactly when a value it depends on changes.
 
+import json
 import os
 import shlex
 
@@ -10,6 +11,16 @@ from snakemake.utils import validate
 
 
 validate(config, schema="../schemas/config.schema.yaml")
+
+# Every configuration writes under its own prefixes (config `paths`): the paper-scale
+# default under data/, results/, logs/, benchmarks/; config/quick.yaml and the .test
+# config under their own sub-directories, so that a quick or test run never plans
+# anything over paper-scale outputs (and vice versa).
+DATA = config["paths"]["data"]
+RESULTS = config["paths"]["results"]
+LOGS = config["paths"]["logs"]
+BENCHMARKS = config["paths"]["benchmarks"]
+
 
 # When --cores exceeds this machine's CPUs (e.g. `--cores 8` on a 2-core laptop),
 # concurrent jobs share CPUs; OpenMP threads that spin while waiting then steal them
@@ -25,27 +36,89 @@ def _local_cores():
 if (_local_cores() or 0) > (os.cpu_count() or 1):
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-REGIMES = config["eqaug"]["regimes"]
+
+def _render(value):
+    if isinstance(value, dict):  # key=value pairs, keys sorted (canonical)
+        return " ".join(shlex.quote(f"{k}={json.dumps(v) if not isinstance(v, str) else v}")
+                        for k, v in sorted(value.items()))
+    if isinstance(value, (list, tuple)):
+        return " ".join(shlex.quote(str(v)) for v in value)
+    return shlex.quote(str(value))
 
 
 def cli_args(options):
-    """Render a dict as `--key value` options (lists become several values,
-    booleans become flags, None is left out); keys use dashes."""
+    """Render a dict as `--key value` options in CANONICAL (sorted) key order, so that
+    reordering keys in a config file changes no `params:` and reruns nothing. Lists
+    become several values (their order kept), dicts `key=value` pairs (sorted),
+    booleans flags, None is left out; keys use dashes."""
     parts = []
-    for key, value in options.items():
+    for key in sorted(options):
+        value = options[key]
         flag = f"--{key.replace('_', '-')}"
         if value is None or value is False:
             continue
-        if value is True:
-            parts.append(flag)
-        elif isinstance(value, (list, tuple)):
-            parts.append(" ".join([flag, *(shlex.quote(str(v)) for v in value)]))
-        else:
-            parts.append(f"{flag} {shlex.quote(str(value))}")
+        parts.append(flag if value is True else f"{flag} {_render(value)}")
     return " ".join(parts)
 
 
+def resources_of(block, key):
+    return block["resources"][key]
+
+
+# ---------------------------------------------------------------- datasets
+MNIST_FILES = [
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+]
+MNIST_RAW = f"{DATA}/mnist/raw"
+# keys of a dataset entry that describe the rule rather than the command's options
+DATASET_KEYS = ("command", "inputs", "raw_dir")
+
+
+def dataset(name):
+    try:
+        return config["datasets"][name]
+    except KeyError:
+        raise WorkflowError(f"config: no entry datasets.{name} (needed for {DATA}/{name}.h5)")
+
+
+def dataset_file(name):
+    return f"{DATA}/{name}.h5"
+
+
+def dataset_names():
+    """Datasets made by the generic rule (everything but the raw MNIST files)."""
+    return [name for name in config.get("datasets", {}) if name != "mnist"]
+
+
+def dataset_inputs(name):
+    inputs = dataset(name).get("inputs", [])
+    return [f"{MNIST_RAW}/{f}" for f in MNIST_FILES] if "mnist" in inputs else []
+
+
+def dataset_args(name):
+    entry = dataset(name)
+    options = {k: v for k, v in entry.items() if k not in DATASET_KEYS}
+    if "mnist" in entry.get("inputs", []):
+        options["raw_dir"] = MNIST_RAW
+    elif entry.get("raw_dir"):
+        options["raw_dir"] = f"{DATA}/raw/{entry.get('command', name)}"
+    return f"{entry.get('command', name)} {cli_args(options)}"
+
+
+def mnist_idx_args():
+    """Options of `symrepro data mnist-idx`; mirrors become repeated --mirror."""
+    options = dict(config["datasets"].get("mnist", {"source": "synthetic"}))
+    mirrors = options.pop("mirrors", [])
+    return " ".join([cli_args(options), *(f"--mirror {shlex.quote(m)}" for m in mirrors)])
+
+
 # ------------------------------------------------------------------- eqaug
+REGIMES = config["eqaug"]["regimes"]
+
+
 def eqaug_experiments():
     """Enabled experiments of the dynamics paper, in config order."""
     return [name for name, exp in config["eqaug"]["experiments"].items() if exp.get("enabled", True)]
@@ -57,29 +130,6 @@ def eqaug(experiment):
 
 def eqaug_seeds(experiment):
     return list(range(eqaug(experiment)["seeds"]))
-
-
-def eqaug_dataset_file(experiment):
-    return f"data/eqaug/{eqaug(experiment)['dataset']}.h5"
-
-
-def eqaug_dataset_args(dataset):
-    return cli_args(config["eqaug"]["datasets"].get(dataset, {}))
-
-
-MNIST_FILES = [
-    "train-images-idx3-ubyte.gz",
-    "train-labels-idx1-ubyte.gz",
-    "t10k-images-idx3-ubyte.gz",
-    "t10k-labels-idx1-ubyte.gz",
-]
-
-
-def mnist_idx_args():
-    """Options of `symrepro data mnist-idx`; mirrors become repeated --mirror."""
-    options = dict(config["eqaug"]["datasets"].get("mnist", {"source": "synthetic"}))
-    mirrors = options.pop("mirrors", [])
-    return " ".join([cli_args(options), *(f"--mirror {shlex.quote(m)}" for m in mirrors)])
 
 
 def eqaug_model_args(experiment):
@@ -95,15 +145,11 @@ def eqaug_train_args(experiment):
 
 def eqaug_run_files(experiment):
     return expand(
-        "results/eqaug/{experiment}/seed{seed}/{regime}.csv",
+        f"{RESULTS}/eqaug/{{experiment}}/seed{{seed}}/{{regime}}.csv",
         experiment=experiment,
         seed=eqaug_seeds(experiment),
         regime=REGIMES,
     )
-
-
-def eqaug_resource(experiment, key):
-    return eqaug(experiment)["resources"][key]
 
 
 def eqaug_figure_of(experiment):
@@ -120,37 +166,90 @@ def eqaug_figure_experiments(figure):
 
 
 def eqaug_figure_metrics(figure):
-    return [f"results/eqaug/{e}/metrics.csv" for e in eqaug_figure_experiments(figure)]
+    return [f"{RESULTS}/eqaug/{e}/metrics.csv" for e in eqaug_figure_experiments(figure)]
 
 
-# ------------------------------------------------------------------- atlas
-def atlas_pde():
-    return config.get("atlas", {}).get("pde", {"enabled": False})
+# --------------------------------------------------------------- discovery
+def discovery_experiments():
+    experiments = config.get("discovery", {}).get("experiments", {})
+    return [name for name, exp in experiments.items() if exp.get("enabled", True)]
 
 
-def atlas_step_args(step):
-    """CLI options of one step; `device` comes from the top level."""
-    return cli_args(atlas_pde()[step] | {"device": config["device"]})
+def discovery(experiment):
+    return config["discovery"]["experiments"][experiment]
 
 
-def atlas_resource(key):
-    return atlas_pde()["resources"][key]
+def discovery_views():
+    """Every view name that appears in a run directory (e.g. atlas1), for the wildcard."""
+    names = {v for e in discovery_experiments() for v in discovery(e).get("views", []) if v}
+    return sorted(names) or ["NONE"]
 
 
-def atlas_run_files(name):
-    pde = atlas_pde()
-    return expand(
-        "results/atlas/pde/atlas{atlas}/seed{seed}/{name}",
-        atlas=pde["atlases"],
-        seed=range(pde["seeds"]),
-        name=name,
-    )
+def discovery_runs(experiment):
+    """Run directories `{view}/seed{S}` (or `seed{S}` for single-view experiments)."""
+    block = discovery(experiment)
+    views = block.get("views") or [""]
+    return [f"{v}/seed{s}" if v else f"seed{s}" for v in views for s in range(block["seeds"])]
+
+
+def discovery_run_files(experiment, name):
+    return [f"{RESULTS}/discovery/{experiment}/{run}/{name}" for run in discovery_runs(experiment)]
+
+
+def view_of(run):
+    return os.path.dirname(run)
+
+
+def seed_of(run):
+    return int(os.path.basename(run).removeprefix("seed"))
+
+
+def discovery_run_arguments(wildcards):
+    return f"--experiment {wildcards.experiment} --view '{view_of(wildcards.run)}' --seed {seed_of(wildcards.run)}"
+
+
+def discovery_evaluations(experiment):
+    return discovery_run_files(experiment, "eval.json") if experiment in discovery_with_evaluation() else []
+
+
+def discovery_data(experiment, role="train"):
+    return dataset_file(discovery(experiment)["data"][role])
+
+
+def discovery_step_args(experiment, step):
+    """CLI options of one step from the experiment's block; `device` from the top level."""
+    options = dict(discovery(experiment)[step])
+    return cli_args(options | {"device": config["device"]})
+
+
+def discovery_with_cosets():
+    return [e for e in discovery_experiments() if discovery(e).get("cosets")]
+
+
+def discovery_cosets_input(wildcards):
+    if discovery(wildcards.experiment).get("cosets"):
+        return f"{RESULTS}/discovery/{wildcards.experiment}/{wildcards.run}/cosets.json"
+    return []
+
+
+def discovery_with_figure():
+    return [e for e in discovery_experiments() if discovery(e).get("figure", True)]
+
+
+def discovery_with_evaluation():
+    return [e for e in discovery_experiments() if "eval" in discovery(e)["data"]]
+
+
+def regex(names):
+    return "|".join(names) or "NONE"
 
 
 # ----------------------------------------------------------------- targets
 def all_targets():
-    targets = [f"results/eqaug/{e}/summary.csv" for e in eqaug_experiments()]
-    targets += [f"results/figures/{f}.pdf" for f in eqaug_figure_names()]
-    if atlas_pde().get("enabled", True):
-        targets += ["results/atlas/pde/summary.csv", "results/figures/pde.pdf"]
+    targets = [f"{RESULTS}/eqaug/{e}/summary.csv" for e in eqaug_experiments()]
+    targets += [f"{RESULTS}/figures/{f}.pdf" for f in eqaug_figure_names()]
+    for e in discovery_experiments():
+        targets.append(f"{RESULTS}/discovery/{e}/summary.csv")
+        if e in discovery_with_figure():
+            targets.append(f"{RESULTS}/figures/{e}.pdf")
     return targets

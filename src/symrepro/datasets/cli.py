@@ -1,6 +1,6 @@
 """`symrepro data <name>`: make one dataset file. Each entry names an object (a
 module or a class) with a docstring whose first line is the help text,
-`add_arguments(parser)` and `run(args)`."""
+`add_arguments(parser)` and `run(args)`; every command also takes `--threads`."""
 
 from __future__ import annotations
 
@@ -28,4 +28,14 @@ def register(families) -> None:
         command = _load(target)
         sub = names.add_parser(name, help=(command.__doc__ or "").strip().splitlines()[0])
         command.add_arguments(sub)
-        sub.set_defaults(func=command.run)
+        sub.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+        sub.set_defaults(func=_with_threads(command.run))
+
+
+def _with_threads(run):
+    def call(args):
+        from ..device import set_threads
+
+        set_threads(args.threads)
+        run(args)
+    return call

@@ -14,7 +14,7 @@ derivative is a central difference of central differences, i.e. the stride-2
 stencil (f[i+2] − 2 f[i] + f[i−2]) / (2 dx)², as in the reference; the scheme is
 stable for (α_x + α_y)·dt / (4 dx²) ≤ 1/2.
 
-File (`data/atlas/pde.h5`): datasets `initial` and `final`, float32 (N, 128, 128);
+File (`data/heat.h5`): datasets `initial` and `final`, float32 (N, 128, 128);
 attributes seed, alpha_x, alpha_y, dt, dx, steps.
 """
 
@@ -145,14 +145,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--alpha-x", type=float, default=1.0, help="diffusivity along x (columns)")
     parser.add_argument("--alpha-y", type=float, default=1.0, help="diffusivity along y (rows)")
-    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
     parser.add_argument("--out", required=True, help="output HDF5 file")
 
 
 def run(args: argparse.Namespace) -> None:
-    from ..device import set_threads
-
-    set_threads(args.threads)
     initial, final = generate(args.n_samples, args.seed, args.alpha_x, args.alpha_y)
     write_arrays(args.out, {"initial": initial, "final": final},
                  {"seed": args.seed, "alpha_x": args.alpha_x, "alpha_y": args.alpha_y, "dt": DT, "dx": DX,

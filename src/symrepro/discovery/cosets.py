@@ -6,18 +6,9 @@ candidates are ranked by loss, the best `keep` are considered in that order, and
 candidate C is dropped when an already kept C' has C'C⁻¹ in the identity
 component, i.e. C'C⁻¹ = expm(Σ w_i L_i) for some w.
 
-The membership test is closed form and replaces the reference's 10 000 Adam steps
-on the same criterion: M with det M ≤ 0 is never in the identity component;
-otherwise X = log M (principal logarithm: a closed form for 2×2, else an
-eigendecomposition, or scipy's Schur–Padé `logm` when M is close to defective;
-no real logarithm → not a member)
-is projected by least squares onto span{L_i}, w = argmin ‖X − Σ w_i L_i‖_F, and M
-is accepted when expm(Σ w_i L_i) reproduces M to a mean squared error (over the d²
-entries) of at most `tolerance` — the reference's criterion and default (0.1),
-now with w in closed form. The log-space residual ‖X − Σ w_i L_i‖_F is reported too.
-Known blind spot: an element whose only real logarithms are non-principal (e.g.
-the rotation by exactly π, −I = expm(π J)) is rejected, which can at worst keep a
-duplicate representative.
+Membership is decided in closed form (`symrepro.symmetry.membership`). Each kept
+record also says whether the representative itself lies in the identity component
+(`identity_component`: its coset is the identity component).
 """
 
 from __future__ import annotations
@@ -75,6 +66,7 @@ def select_representatives(matrices: np.ndarray, losses: np.ndarray, keep: int, 
                 break
         record = {"index": int(index), "matrix": c.tolist(), "loss": float(losses[index]),
                   "determinant": float(np.linalg.det(c)), "reflection": bool(np.linalg.det(c) < 0),
+                  "identity_component": identity_component_test(c, algebra, tolerance).member,
                   "duplicate_of": duplicate_of, "mse": None if math.isinf(best) else best}
         if c.shape == (2, 2):
             record["angle"] = polar_angle(c)

@@ -44,27 +44,32 @@ def predict_window(predict: Predict, patches: torch.Tensor, radius: int) -> torc
     return window(patches, radius) if window is not None else crop(predict(patches), radius)
 
 
+def reference_output(predict: Predict, inputs: torch.Tensor, logits: bool, class_dim: int) -> torch.Tensor:
+    """Φ(x) without gradients; class probabilities (softmax along `class_dim`) when Φ returns logits."""
+    with torch.no_grad():
+        y = predict(inputs)
+        return torch.softmax(y, dim=class_dim) if logits else y
+
+
 def local_equivariance_loss(predict: Predict, patches: torch.Tensor, sample: GroupSample, out_radius: int,
                             loss: TaskLoss = l1_loss, logits: bool = False, in_mode: str = "bilinear",
-                            out_mode: str = "bilinear", class_dim: int = -3) -> torch.Tensor:
+                            out_mode: str = "bilinear", class_dim: int = -3,
+                            reference: torch.Tensor | None = None) -> torch.Tensor:
     """Per-sample loss between Φ(g·x) and g·Φ(x) on the out window.
 
-    patches (B, K, C, P, P); sample.g (B, K, 2, 2). Returns (B,).
+    patches (B, K, C, P, P); sample.g (B, K, 2, 2). `reference` = Φ(x) as from
+    `reference_output` when already computed (e.g. shared by many candidate g). Returns (B,).
     """
+    y = reference if reference is not None else reference_output(predict, patches, logits, class_dim)
     with torch.no_grad():
-        y = predict(patches)
-        if logits:
-            y = torch.softmax(y, dim=class_dim)
         g_y = crop(transform_patches(y, sample.g, sample.rho_out, out_mode), out_radius)
     y_g = predict_window(predict, transform_patches(patches, sample.g, sample.rho_in, in_mode), out_radius)
     return loss(y_g, g_y)
 
 
 def global_invariance_loss(predict: Predict, x: torch.Tensor, g: torch.Tensor, loss: TaskLoss = l1_loss,
-                           logits: bool = False) -> torch.Tensor:
-    """Per-sample loss between Φ(g·x) and Φ(x) for inputs x (B, n, d), g (B, d, d)."""
-    with torch.no_grad():
-        y = predict(x)
-        if logits:
-            y = torch.softmax(y, dim=-1)
+                           logits: bool = False, reference: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-sample loss between Φ(g·x) and Φ(x) for inputs x (B, n, d), g (B, d, d)
+    (g acts on every d-vector: p -> g p)."""
+    y = reference if reference is not None else reference_output(predict, x, logits, -1)
     return loss(predict(torch.einsum("bij,bnj->bni", g, x)), y)

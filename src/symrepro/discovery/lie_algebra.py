@@ -99,10 +99,3 @@ class LieAlgebraBasis(nn.Module):
             loss = loss + r1 * torch.triu(gram, diagonal=1).abs().sum()
         magnitude = torch.linalg.matrix_norm(self.basis.clamp(-r2, r2)).mean()
         return loss - r3 * magnitude
-
-
-def cosine(matrix, target) -> float:
-    """|⟨A, T⟩| / (‖A‖_F ‖T‖_F) for two matrices (tensors or arrays)."""
-    a = torch.as_tensor(matrix, dtype=torch.float64)
-    t = torch.as_tensor(target, dtype=torch.float64)
-    return float((a * t).sum().abs() / (a.norm() * t.norm()).clamp_min(1e-300))

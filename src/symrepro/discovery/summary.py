@@ -1,11 +1,16 @@
-"""summary.csv of the heat-equation experiment: per atlas and seed, how close the
-discovered generator is to so(2) and which cosets were kept.
+"""summary.csv of a discovery experiment: one row per run (view and seed), read from
+its group.json (and algebra.json for the losses), compared with the experiment's
+reference group in any dimension.
 
-Columns: experiment, atlas, seed, generators, cosine_so2 (the largest
-|⟨L_i, J⟩| / (‖L_i‖ ‖J‖) over the generators, J = [[0, −1], [1, 0]]), n_cosets,
-reflection_found (a kept representative with det < 0), identity_found (one with
-det > 0), final_predictor_loss, final_basis_loss, generator (the best generator's
-entries, row-major, as "a b c d").
+Columns: experiment, view, seed, generators (m), rank (of the discovered span),
+reference (name), reference_rank, max_reference_residual (the largest relative
+residual of a reference Lie generator projected onto the discovered span: 0 when
+the discovered algebra contains the reference one), max_discovered_residual (the
+largest residual of a discovered generator in the reference span: 0 when nothing
+outside the reference was found), max_principal_angle (degrees), n_cosets (kept
+coset representatives, identity component included), reflection_found (a kept
+representative with det < 0), final_basis_loss, final_basis_loss_per_norm, then the
+experiment's own readable extras (e.g. cosine_so2 for the heat equation).
 """
 
 from __future__ import annotations
@@ -17,52 +22,66 @@ import pandas as pd
 
 from ..atomic import atomic_path
 from ..errors import InputError
-from .lie_algebra import cosine
-from .pde import SO2
+from ..experiments import ExperimentSpec
+from ..symmetry import MatrixGroup
 
-COLUMNS = ["experiment", "atlas", "seed", "generators", "cosine_so2", "n_cosets", "reflection_found",
-           "identity_found", "final_predictor_loss", "final_basis_loss", "generator"]
-
-
-def _key(run: dict, name: str, path: str):
-    try:
-        return run[name]
-    except KeyError:
-        raise InputError(f"{path}: missing key {name!r}") from None
+COLUMNS = ["experiment", "view", "seed", "generators", "rank", "reference", "reference_rank",
+           "max_reference_residual", "max_discovered_residual", "max_principal_angle", "n_cosets",
+           "reflection_found", "final_basis_loss", "final_basis_loss_per_norm"]
 
 
 def _number(value) -> float:
     return math.nan if value is None else float(value)
 
 
-def summary_row(algebra: dict, cosets: dict, algebra_path: str = "algebra", cosets_path: str = "cosets") -> dict:
-    basis = np.asarray(_key(algebra, "basis", algebra_path), dtype=np.float64)
-    if basis.ndim != 3 or basis.shape[1:] != (2, 2):
-        raise InputError(f"{algebra_path}: 'basis' must be a list of 2×2 matrices, got shape {basis.shape}")
-    cosines = [cosine(b, SO2) for b in basis]
-    best = int(np.argmax(cosines))
-    kept = _key(cosets, "kept", cosets_path)
-    for name, run, path in (("atlas", cosets, cosets_path), ("seed", cosets, cosets_path)):
-        if run.get(name) != algebra.get(name):
-            raise InputError(f"{path}: {name} {run.get(name)} does not match {algebra_path} ({algebra.get(name)})")
-    history = algebra.get("history") or [{}]
-    return {
-        "experiment": algebra.get("experiment", "pde"), "atlas": _key(algebra, "atlas", algebra_path),
-        "seed": _key(algebra, "seed", algebra_path), "generators": len(basis), "cosine_so2": cosines[best],
-        "n_cosets": len(kept), "reflection_found": any(k["determinant"] < 0 for k in kept),
-        "identity_found": any(k["determinant"] > 0 for k in kept),
-        "final_predictor_loss": _number(history[-1].get("predictor_loss")),
-        "final_basis_loss": _number(history[-1].get("basis_loss")),
-        "generator": " ".join(f"{v:.6g}" for v in basis[best].reshape(-1)),
+def summary_row(spec: ExperimentSpec, group: MatrixGroup, algebra: dict) -> dict:
+    meta = group.metadata
+    if meta.get("experiment") != spec.name:
+        raise InputError(f"group {group.name!r} belongs to experiment {meta.get('experiment')!r}, not {spec.name!r}")
+    if (algebra.get("view"), algebra.get("seed")) != (meta.get("view"), meta.get("seed")):
+        raise InputError(f"algebra of view {algebra.get('view')!r} seed {algebra.get('seed')} does not match group "
+                         f"{group.name!r}")
+    reference = spec.reference()
+    comparison = group.compare(reference)
+    cosets = meta.get("cosets") or []
+    last = (algebra.get("history") or [{}])[-1]
+    row = {
+        "experiment": spec.name, "view": meta.get("view", ""), "seed": meta.get("seed"),
+        "generators": len(group.lie_algebra), "rank": comparison["discovered_rank"], "reference": reference.name,
+        "reference_rank": comparison["reference_rank"],
+        "max_reference_residual": max(comparison["reference_in_discovered"], default=math.nan),
+        "max_discovered_residual": max(comparison["discovered_in_reference"], default=math.nan),
+        "max_principal_angle": max(comparison["principal_angles"], default=math.nan),
+        "n_cosets": len(cosets), "reflection_found": any(_number(c.get("determinant")) < 0 for c in cosets),
+        "final_basis_loss": _number(last.get("basis_loss")),
+        "final_basis_loss_per_norm": _number(last.get("basis_loss_per_norm")),
     }
+    if spec.summary_extras is not None:
+        row.update(spec.summary_extras(group))
+    return row
 
 
-def summarize(runs: list[tuple[dict, dict]], paths: list[tuple[str, str]] | None = None) -> pd.DataFrame:
-    paths = paths or [("algebra", "cosets")] * len(runs)
-    rows = [summary_row(a, c, pa, pc) for (a, c), (pa, pc) in zip(runs, paths)]
-    return pd.DataFrame(rows, columns=COLUMNS).sort_values(["atlas", "seed"]).reset_index(drop=True)
+def summarize(spec: ExperimentSpec, runs: list[tuple[MatrixGroup, dict]],
+              evaluations: list[dict] | None = None) -> pd.DataFrame:
+    """One row per run; `evaluations` (eval.json payloads, same order) add their metrics."""
+    rows = [summary_row(spec, g, a) for g, a in runs]
+    for row, evaluation in zip(rows, evaluations or []):
+        if (evaluation.get("view"), evaluation.get("seed")) != (row["view"], row["seed"]):
+            raise InputError(f"evaluation of view {evaluation.get('view')!r} seed {evaluation.get('seed')} does not "
+                             f"match the run of view {row['view']!r} seed {row['seed']}")
+        row.update({k: v for k, v in (evaluation.get("metrics") or {}).items() if not isinstance(v, (list, dict))})
+    columns = COLUMNS + [c for c in (rows[0] if rows else {}) if c not in COLUMNS]
+    return pd.DataFrame(rows, columns=columns).sort_values(["view", "seed"]).reset_index(drop=True)
 
 
 def write(frame: pd.DataFrame, path) -> None:
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False, float_format="%.6g")
+
+
+def aligned(matrix, target) -> np.ndarray:
+    """`matrix` scaled to ‖target‖_F with a positive inner product with `target`."""
+    m = np.asarray(matrix, dtype=float)
+    t = np.asarray(target, dtype=float)
+    sign = 1.0 if float((m * t).sum()) >= 0 else -1.0
+    return sign * m * np.linalg.norm(t) / max(float(np.linalg.norm(m)), 1e-12)

@@ -1,10 +1,13 @@
 """Symmetry-discovery trainers on in-memory data.
 
-Per epoch of algebra discovery: one pass training the predictor on its task
-(Adam), then one pass training the Lie-algebra basis on the equivariance loss plus
-the regularisers (Adam) with the predictor fixed (evaluation mode, no weight
-gradients). Coset discovery trains K candidate matrices on the same loss, one
-loss per candidate.
+The predictor is trained first on its task (Adam; `train_predictor`). Algebra
+discovery then trains the Lie-algebra basis on the equivariance loss plus the
+regularisers (Adam), one pass per epoch, with the predictor FROZEN (evaluation
+mode, no weight gradients), and coset discovery trains K candidate matrices on the
+same loss against the same frozen predictor: the algebra and the cosets are both
+measured against the one predictor saved in predictor.pt. (The AtlasD reference
+interleaves a predictor pass with every basis pass and retrains the predictor in
+the coset step.)
 
 `LocalTrainer`: inputs are fields (N, C, H, W) cut into the charts of an atlas;
 every (sample, chart) draws its own g. `GlobalTrainer`: one chart = the whole
@@ -14,7 +17,6 @@ input (N, n, d), g acting linearly on its n vectors, invariant predictions.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import asdict, dataclass
 from typing import Callable
@@ -26,7 +28,7 @@ from tqdm import tqdm
 from ..errors import InputError
 from .charts import RESAMPLING, Atlas
 from .cosets import CosetCandidates
-from .equivariance_loss import TaskLoss, global_invariance_loss, l1_loss, local_equivariance_loss
+from .equivariance_loss import TaskLoss, global_invariance_loss, l1_loss, local_equivariance_loss, reference_output
 from .lie_algebra import GroupSample, LieAlgebraBasis
 
 log = logging.getLogger(__name__)
@@ -34,22 +36,30 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Settings:
+    """Hyper-parameters of the discovery loops; the defaults are the AtlasD paper's
+    (the command-line defaults are read from here: one source of truth)."""
+
     batch_size: int = 16
     lr_predictor: float = 1e-3
-    lr_basis: float = 5e-4  # also the coset candidates' learning rate
+    lr_basis: float = 5e-4
+    lr_cosets: float = 5e-4
     r1: float = 0.05
     r2: float = 1.0
     r3: float = 0.35
-    train_predictor: bool = True  # the predictor pass of every discovery epoch
-    candidate_chunk: int = 4  # coset candidates per forward/backward (gradients are accumulated)
+    init_std: float = 0.02  # basis initialisation N(0, init_std²)
+    candidate_chunk: int = 16  # coset candidates per forward/backward (gradients are accumulated)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
-            raise InputError(f"--batch-size must be >= 1, got {self.batch_size}")
-        if self.lr_predictor <= 0 or self.lr_basis <= 0:
-            raise InputError(f"learning rates must be > 0, got {self.lr_predictor}, {self.lr_basis}")
+            raise InputError(f"batch_size must be >= 1, got {self.batch_size}")
+        for key in ("lr_predictor", "lr_basis", "lr_cosets", "r2", "init_std"):
+            if not getattr(self, key) > 0:
+                raise InputError(f"{key} must be > 0, got {getattr(self, key)}")
+        for key in ("r1", "r3"):
+            if getattr(self, key) < 0:
+                raise InputError(f"{key} must be >= 0, got {getattr(self, key)}")
         if self.candidate_chunk < 1:
-            raise InputError(f"--candidate-chunk must be >= 1, got {self.candidate_chunk}")
+            raise InputError(f"candidate_chunk must be >= 1, got {self.candidate_chunk}")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -59,11 +69,12 @@ class SymmetryTrainer:
     """Shared loops; subclasses say what a chart view, a target and the equivariance loss are."""
 
     def __init__(self, predictor: nn.Module | Callable, settings: Settings, device: torch.device,
-                 task_loss: TaskLoss = l1_loss, equivariance_loss: TaskLoss | None = None, logits: bool = False):
+                 task_loss: TaskLoss = l1_loss, equivariance_loss: TaskLoss | None = None, logits: bool = False,
+                 class_dim: int = -3):
         self.predictor, self.settings, self.device = predictor, settings, torch.device(device)
         self.task_loss = task_loss
         self.equivariance_loss = equivariance_loss if equivariance_loss is not None else task_loss
-        self.logits = logits
+        self.logits, self.class_dim = logits, class_dim
         self.trainable = isinstance(predictor, nn.Module) and any(p.requires_grad for p in predictor.parameters())
         self._weights = [p for p in predictor.parameters() if p.requires_grad] if self.trainable else []
         self.predictor_optimizer = (torch.optim.Adam(self._weights, lr=settings.lr_predictor)
@@ -79,17 +90,27 @@ class SymmetryTrainer:
     def element_shape(self, view: torch.Tensor) -> tuple[int, ...]:
         raise NotImplementedError
 
-    def equivariance(self, view: torch.Tensor, sample: GroupSample) -> torch.Tensor:
-        """Per-sample equivariance loss (B,)."""
+    def equivariance(self, view: torch.Tensor, sample: GroupSample,
+                     reference: torch.Tensor | None = None) -> torch.Tensor:
+        """Per-sample equivariance loss (B,); `reference` = Φ(view) when already computed."""
         raise NotImplementedError
 
-    def candidate_losses(self, view: torch.Tensor, matrices: torch.Tensor) -> torch.Tensor:
-        """Mean equivariance loss of each candidate matrix (n, d, d) on one batch view: (n,)."""
+    def reference_output(self, view: torch.Tensor) -> torch.Tensor:
+        return reference_output(self.predictor, view, self.logits, self.class_dim)
+
+    def candidate_losses(self, view: torch.Tensor, matrices: torch.Tensor,
+                         reference: torch.Tensor | None = None) -> torch.Tensor:
+        """Mean equivariance loss of each candidate matrix (n, d, d) on one batch view: (n,).
+
+        All candidates and charts go through one batched pass; Φ(x) (`reference`) is
+        computed once per batch and shared by the candidates."""
         n, shape = len(matrices), self.element_shape(view)
-        repeated = view.repeat(n, *([1] * (view.dim() - 1)))
+        if reference is None:
+            reference = self.reference_output(view)
+        repeat = lambda t: t.repeat(n, *([1] * (t.dim() - 1)))  # noqa: E731
         g = matrices.reshape(n, *([1] * len(shape)), *matrices.shape[-2:]).expand(n, *shape, *matrices.shape[-2:])
         sample = GroupSample(g.reshape(n * shape[0], *shape[1:], *matrices.shape[-2:]), None, None)
-        return self.equivariance(repeated, sample).reshape(n, -1).mean(1)
+        return self.equivariance(repeat(view), sample, repeat(reference)).reshape(n, -1).mean(1)
 
     # ------------------------------------------------------------------ helpers
     def _batches(self, n: int, generator: torch.Generator, desc: str):
@@ -156,21 +177,25 @@ class SymmetryTrainer:
             count += len(index)
         return total / count, total_reg / count
 
-    def discover_algebra(self, basis: LieAlgebraBasis, inputs: torch.Tensor, targets: torch.Tensor | None,
-                         epochs: int, generator: torch.Generator) -> list[dict]:
-        """`epochs` × (predictor pass, basis pass); the per-epoch record of losses and basis."""
+    def discover_algebra(self, basis: LieAlgebraBasis, inputs: torch.Tensor, epochs: int,
+                         generator: torch.Generator) -> list[dict]:
+        """`epochs` basis passes against the frozen predictor; the per-epoch record of
+        losses and basis. `basis_loss_per_norm` divides the equivariance loss by the
+        mean ‖L_i‖_F: the loss grows with the size of the sampled transformations, which
+        the magnitude reward keeps increasing, so the ratio is what shows progress."""
         optimizer = torch.optim.Adam(basis.parameters(), lr=self.settings.lr_basis)
-        train = self.trainable and self.settings.train_predictor and targets is not None
         history = []
         for epoch in range(epochs):
             t0 = time.perf_counter()
-            p_loss = self.predictor_epoch(inputs, targets, generator) if train else math.nan
             b_loss, reg = self.basis_epoch(basis, optimizer, inputs, generator)
-            history.append({"epoch": epoch, "predictor_loss": p_loss, "basis_loss": b_loss, "regularization": reg,
-                            "basis": basis.basis.detach().cpu().tolist(), "seconds": time.perf_counter() - t0})
-            log.info("epoch %d/%d: predictor %.6f, basis %.6f, regularisation %.4f (%.1f s); basis %s", epoch + 1,
-                     epochs, p_loss, b_loss, reg, history[-1]["seconds"],
-                     basis.basis.detach().cpu().numpy().round(4).tolist())
+            matrices = basis.basis.detach().cpu()
+            norm = float(torch.linalg.matrix_norm(matrices).mean())
+            history.append({"epoch": epoch, "basis_loss": b_loss, "regularization": reg, "basis_norm": norm,
+                            "basis_loss_per_norm": b_loss / max(norm, 1e-12), "basis": matrices.tolist(),
+                            "seconds": time.perf_counter() - t0})
+            log.info("epoch %d/%d: equivariance loss %.6f, regularisation %.4f, mean ‖L‖ %.3f (%.1f s); basis %s",
+                     epoch + 1, epochs, b_loss, reg, norm, history[-1]["seconds"],
+                     matrices.numpy().round(4).tolist())
         return history
 
     # ------------------------------------------------------------------- cosets
@@ -182,9 +207,10 @@ class SymmetryTrainer:
         totals, count = torch.zeros(n, dtype=torch.float64), 0
         for index in self._batches(len(inputs), generator, "cosets"):
             view = self.view(self._on_device(inputs[index]))
+            reference = self.reference_output(view)
             optimizer.zero_grad(set_to_none=True)
             for start in range(0, n, chunk):  # mean over all candidates, accumulated chunk by chunk
-                part = self.candidate_losses(view, candidates.matrices()[start:start + chunk])
+                part = self.candidate_losses(view, candidates.matrices()[start:start + chunk], reference)
                 (part.sum() / n).backward()
                 totals[start:start + len(part)] += part.detach().double().cpu() * len(index)
             optimizer.step()
@@ -193,7 +219,7 @@ class SymmetryTrainer:
 
     def discover_cosets(self, candidates: CosetCandidates, inputs: torch.Tensor, epochs: int,
                         generator: torch.Generator) -> list[dict]:
-        optimizer = torch.optim.Adam(candidates.parameters(), lr=self.settings.lr_basis)
+        optimizer = torch.optim.Adam(candidates.parameters(), lr=self.settings.lr_cosets)
         history = []
         for epoch in range(epochs):
             t0 = time.perf_counter()
@@ -209,8 +235,8 @@ class LocalTrainer(SymmetryTrainer):
 
     def __init__(self, atlas: Atlas, predictor, settings: Settings, device: torch.device,
                  task_loss: TaskLoss = l1_loss, equivariance_loss: TaskLoss | None = None, logits: bool = False,
-                 in_mode: str = "bilinear", out_mode: str = "bilinear"):
-        super().__init__(predictor, settings, device, task_loss, equivariance_loss, logits)
+                 in_mode: str = "bilinear", out_mode: str = "bilinear", class_dim: int = -3):
+        super().__init__(predictor, settings, device, task_loss, equivariance_loss, logits, class_dim)
         for name, mode in (("input", in_mode), ("output", out_mode)):
             if mode not in RESAMPLING:
                 raise InputError(f"{name} resampling must be one of {RESAMPLING}, got {mode!r}")
@@ -225,13 +251,18 @@ class LocalTrainer(SymmetryTrainer):
     def element_shape(self, view: torch.Tensor) -> tuple[int, ...]:
         return tuple(view.shape[:2])  # (B, K)
 
-    def equivariance(self, view: torch.Tensor, sample: GroupSample) -> torch.Tensor:
+    def equivariance(self, view: torch.Tensor, sample: GroupSample,
+                     reference: torch.Tensor | None = None) -> torch.Tensor:
         return local_equivariance_loss(self.predictor, view, sample, self.atlas.out_radius, self.equivariance_loss,
-                                       self.logits, self.in_mode, self.out_mode)
+                                       self.logits, self.in_mode, self.out_mode, self.class_dim, reference)
 
 
 class GlobalTrainer(SymmetryTrainer):
     """Inputs (N, n, d): one chart, g acting on the n vectors; invariant predictions."""
+
+    def __init__(self, predictor, settings: Settings, device: torch.device, task_loss: TaskLoss = l1_loss,
+                 equivariance_loss: TaskLoss | None = None, logits: bool = False, class_dim: int = -1):
+        super().__init__(predictor, settings, device, task_loss, equivariance_loss, logits, class_dim)
 
     def view(self, inputs: torch.Tensor) -> torch.Tensor:
         return inputs
@@ -242,5 +273,6 @@ class GlobalTrainer(SymmetryTrainer):
     def element_shape(self, view: torch.Tensor) -> tuple[int, ...]:
         return (view.shape[0],)
 
-    def equivariance(self, view: torch.Tensor, sample: GroupSample) -> torch.Tensor:
-        return global_invariance_loss(self.predictor, view, sample.g, self.equivariance_loss, self.logits)
+    def equivariance(self, view: torch.Tensor, sample: GroupSample,
+                     reference: torch.Tensor | None = None) -> torch.Tensor:
+        return global_invariance_loss(self.predictor, view, sample.g, self.equivariance_loss, self.logits, reference)
