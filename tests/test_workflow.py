@@ -109,7 +109,7 @@ def test_dry_run_and_dag_show_the_whole_chain(tmp_path):
         "eqaug_figure": 4, "discovery_predictor": 2, "discovery_algebra": 2, "discovery_cosets": 2,
         "discovery_group": 2, "discovery_summary": 1, "discovery_figure": 1, "all": 1}
     dag = snakemake(workdir, "--dag").stdout
-    assert dag.lstrip().startswith("digraph") and "eqaug_train" in dag and "eqaug_graphs" in dag
+    assert dag.lstrip().startswith("digraph") and "eqaug_train" in dag and "data_file" in dag and "discovery_group" in dag
 
 
 @pytest.mark.parametrize("edit, key", [

@@ -75,3 +75,17 @@ def test_candidates_are_normalised_to_unit_determinant():
     torch.testing.assert_close(torch.linalg.det(candidates.matrices()).abs(), torch.ones(16))
     same = CosetCandidates(16, 2, torch.Generator().manual_seed(0))
     assert torch.equal(candidates.raw, same.raw)
+
+
+def test_rotations_by_about_pi_are_members_even_without_a_principal_logarithm():
+    # the cause of a third coset in an earlier quick run: two reflections whose product is a
+    # slightly sheared rotation by ~176°, which has two real negative eigenvalues (no real log)
+    near_pi = scipy.linalg.expm(np.radians(176) * J) @ np.diag([1.1, 1 / 1.1])
+    assert (np.linalg.eigvals(near_pi).real < 0).all() and real_logm(near_pi) is None
+    assert in_identity_component(near_pi, J[None]) and in_identity_component(-np.eye(2), J[None])
+    assert not in_identity_component(np.diag([2.0, 0.5]), J[None])  # still: a stretch is no rotation
+    reflection_a = FLIP @ np.diag([1.09, 1 / 1.09])
+    reflection_b = scipy.linalg.expm(np.radians(176) * J) @ FLIP @ np.diag([1.13, 1 / 1.13])
+    kept, _ = select_representatives(np.stack([np.eye(2), reflection_a, reflection_b]), np.array([0.1, 0.2, 0.3]),
+                                     keep=3, algebra=J[None])
+    assert len(kept) == 2 and [k["reflection"] for k in kept] == [False, True]

@@ -162,7 +162,9 @@ def eqaug_figure_names():
 
 
 def eqaug_figure_experiments(figure):
-    return [e for e in eqaug_experiments() if eqaug_figure_of(e) == figure]
+    """The panels of a figure, sorted by experiment name (canonical: reordering the
+    config's keys changes nothing)."""
+    return sorted(e for e in eqaug_experiments() if eqaug_figure_of(e) == figure)
 
 
 def eqaug_figure_metrics(figure):

@@ -1,0 +1,44 @@
+"""The config schema's enums and the shipped configs agree with the Python registries
+(one source of truth: a name added on one side only fails here)."""
+
+import yaml
+
+from symrepro.datasets.cli import DATASETS
+from symrepro.discovery.trainers import Settings
+from symrepro.eqaug.task import TASK_LOADERS
+from symrepro.experiments import EXPERIMENTS, get
+from symrepro.symmetry import GROUPS
+from workflow_harness import REPO
+
+SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+CONFIGS = ["config/config.yaml", "config/quick.yaml", ".test/config/config.yaml"]
+
+
+def test_schema_enums_equal_the_registries():
+    experiment = SCHEMA["$defs"]["experiment"]["properties"]
+    assert set(experiment["model"]["properties"]["group"]["enum"]) == set(GROUPS)
+    assert set(experiment["task"]["enum"]) == set(TASK_LOADERS)
+    discovery = SCHEMA["properties"]["discovery"]["properties"]["experiments"]
+    assert set(discovery["propertyNames"]["enum"]) == set(EXPERIMENTS)
+
+
+def test_discovery_step_options_are_settings_or_step_arguments():
+    steps = SCHEMA["$defs"]["discovery_experiment"]["properties"]
+    settings = set(Settings.__dataclass_fields__)
+    step_only = {"epochs", "generators", "candidates", "keep", "tolerance", "max_samples", "model"}
+    for step in ("predictor", "algebra", "cosets"):
+        assert set(steps[step]["properties"]) <= settings | step_only, step
+
+
+def test_shipped_configs_name_registered_commands_views_and_datasets():
+    for path in CONFIGS:
+        config = yaml.safe_load((REPO / path).read_text())
+        for name, entry in config["datasets"].items():
+            command = "mnist-idx" if name == "mnist" else entry.get("command", name)
+            assert command in DATASETS, (path, name)
+        for name, block in config.get("discovery", {}).get("experiments", {}).items():
+            spec = get(name)
+            assert set(block.get("views") or [""]) <= set(spec.views) | {""}, (path, name)
+            for role, dataset in block["data"].items():
+                assert dataset in config["datasets"] or dataset in yaml.safe_load(
+                    (REPO / "config/config.yaml").read_text())["datasets"], (path, name, role)
