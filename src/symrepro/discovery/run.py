@@ -64,10 +64,13 @@ def make_predictor(spec: ExperimentSpec, view, options: dict) -> torch.nn.Module
 
 def trainer_for(spec: ExperimentSpec, view, predictor, settings: Settings, device) -> SymmetryTrainer:
     if getattr(view, "local", True):
-        return LocalTrainer(view, predictor, settings, device, spec.task_loss, spec.equivariance_loss, spec.logits,
-                            spec.in_resampling, spec.out_resampling, spec.class_dim)
-    return GlobalTrainer(predictor, settings, device, spec.task_loss, spec.equivariance_loss, spec.logits,
-                         spec.class_dim)
+        trainer = LocalTrainer(view, predictor, settings, device, spec.task_loss, spec.equivariance_loss,
+                               spec.logits, spec.in_resampling, spec.out_resampling, spec.class_dim)
+    else:
+        trainer = GlobalTrainer(predictor, settings, device, spec.task_loss, spec.equivariance_loss, spec.logits,
+                                spec.class_dim)
+    trainer.target_transform = spec.target_transform
+    return trainer
 
 
 def load_predictor(spec: ExperimentSpec, view_name: str, path, device) -> torch.nn.Module:

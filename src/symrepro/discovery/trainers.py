@@ -75,6 +75,7 @@ class SymmetryTrainer:
         self.task_loss = task_loss
         self.equivariance_loss = equivariance_loss if equivariance_loss is not None else task_loss
         self.logits, self.class_dim = logits, class_dim
+        self.target_transform = None  # optional: applied to each batch of targets before the view
         self.trainable = isinstance(predictor, nn.Module) and any(p.requires_grad for p in predictor.parameters())
         self._weights = [p for p in predictor.parameters() if p.requires_grad] if self.trainable else []
         self.predictor_optimizer = (torch.optim.Adam(self._weights, lr=settings.lr_predictor)
@@ -127,7 +128,9 @@ class SymmetryTrainer:
                 p.requires_grad_(train)
 
     def _on_device(self, tensor: torch.Tensor) -> torch.Tensor:
-        return tensor.to(self.device, non_blocking=True)
+        """A batch on the device; compactly stored floats (e.g. float16) become float32."""
+        tensor = tensor.to(self.device, non_blocking=True)
+        return tensor.float() if tensor.is_floating_point() and tensor.dtype != torch.float32 else tensor
 
     # ---------------------------------------------------------------- predictor
     def predictor_epoch(self, inputs: torch.Tensor, targets: torch.Tensor, generator: torch.Generator) -> float:
@@ -137,7 +140,10 @@ class SymmetryTrainer:
         self._predictor_mode(True)
         total, count = 0.0, 0
         for index in self._batches(len(inputs), generator, "predictor"):
-            x, y = self.view(self._on_device(inputs[index])), self.target(self._on_device(targets[index]))
+            y = self._on_device(targets[index])
+            if self.target_transform is not None:  # e.g. compact class labels -> one-hot fields
+                y = self.target_transform(y)
+            x, y = self.view(self._on_device(inputs[index])), self.target(y)
             loss = self.task_loss(self.predictor(x), y).mean()
             self.predictor_optimizer.zero_grad(set_to_none=True)
             loss.backward()

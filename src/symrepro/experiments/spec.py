@@ -24,6 +24,9 @@ Contract of the callables (tensors on any device):
 * `task_loss(prediction, target) -> (B,)` per-sample loss (targets as produced by
   `view.extract(targets)` for local views); `equivariance_loss` the same shape of
   function comparing Φ(g·x) with g·Φ(x) (after softmax when `logits`);
+* `target_transform(batch_targets) -> targets` optional, applied per batch before the
+  view (e.g. compact label maps (B, H, W) -> one-hot fields (B, C, H, W), so that the
+  data set stays small in memory); inputs stored as float16 are cast per batch;
 * `evaluate(predictor, view, inputs, targets) -> dict` optional metrics (accuracy…);
 * `summary_extras(group) -> dict` optional readable extra columns of summary.csv.
 """
@@ -72,6 +75,7 @@ class ExperimentSpec:
     class_dim: int = -3
     in_resampling: str = "bilinear"
     out_resampling: str = "bilinear"
+    target_transform: Callable[[torch.Tensor], torch.Tensor] | None = None  # per batch, before the view
     evaluate: Callable[..., dict] | None = None
     summary_extras: Callable[[MatrixGroup], dict] | None = None
     extras: dict = field(default_factory=dict)  # anything experiment-specific the figure may use
