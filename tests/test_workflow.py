@@ -213,10 +213,14 @@ def test_a_killed_snakemake_run_resumes(tmp_path):
     assert (workdir / f"{RESULTS}/figures/perm.pdf").exists()
 
 
-def test_html_report_contains_every_figure_and_table_with_captions(completed):
-    snakemake(completed, "--report", f"{RESULTS}/report.html")
+def test_html_report_contains_every_figure_and_table_with_captions_and_no_docutils_messages(completed):
+    proc = snakemake(completed, "--report", f"{RESULTS}/report.html")
     html = (completed / f"{RESULTS}/report.html").read_text()
     for name in ("perm.pdf", "trans.pdf", "rot.pdf", "groups.pdf", "pde.pdf", "summary.csv"):
         assert name in html
     assert "Distance travelled" in html  # the figure's caption
     assert "Flinth" in html  # the workflow description on the front page
+    for message in ("System Message", "Undefined substitution", "(ERROR/", "(WARNING/", "Docutils"):
+        assert message not in html, message
+        assert message not in proc.stdout + proc.stderr, message
+    assert "Missing metadata" not in proc.stdout + proc.stderr  # the report matches the run's configuration

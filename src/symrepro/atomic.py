@@ -6,6 +6,8 @@ A job that dies half-way therefore never leaves a file under the output's name.
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -40,3 +42,19 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
 def write_text(path: str | os.PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def _finite(value):
+    """JSON has no NaN: non-finite floats become null, recursively."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def write_json(path: str | os.PathLike, payload) -> None:
+    """Write `payload` as indented JSON atomically; NaN and infinities become null."""
+    write_text(path, json.dumps(_finite(payload), indent=1, allow_nan=False) + "\n")

@@ -20,34 +20,18 @@ eval.json — {"format": "symrepro.eval/1", "experiment", "view", "seed", "data"
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..atomic import atomic_path, write_text
+from ..atomic import atomic_path
 from ..errors import InputError
 
 PREDICTOR_FORMAT = "symrepro.predictor/1"
 ALGEBRA_FORMAT = "symrepro.algebra/1"
 COSETS_FORMAT = "symrepro.cosets/1"
 EVAL_FORMAT = "symrepro.eval/1"
-
-
-def finite(value):
-    """JSON has no NaN: non-finite floats become null, recursively."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [finite(v) for v in value]
-    return value
-
-
-def write_json(path, payload: dict) -> None:
-    write_text(path, json.dumps(finite(payload), indent=1, allow_nan=False) + "\n")
 
 
 def read_json(path, expected_format: str) -> dict:

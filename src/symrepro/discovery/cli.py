@@ -67,7 +67,7 @@ def cmd_predictor(args) -> None:
 
 
 def cmd_algebra(args) -> None:
-    from .artifacts import write_json
+    from ..atomic import write_json
     from .run import discover_algebra
 
     payload = discover_algebra(_spec(args), args.view, args.data, args.predictor, generators=args.generators,
@@ -76,7 +76,8 @@ def cmd_algebra(args) -> None:
 
 
 def cmd_cosets(args) -> None:
-    from .artifacts import read_algebra, write_json
+    from ..atomic import write_json
+    from .artifacts import read_algebra
     from .run import discover_cosets
 
     spec = _spec(args)
@@ -98,7 +99,7 @@ def cmd_group(args) -> None:
 
 
 def cmd_evaluate(args) -> None:
-    from .artifacts import write_json
+    from ..atomic import write_json
     from .run import evaluate
 
     metrics = evaluate(_spec(args), args.view, args.data, args.predictor, device=args.device, threads=args.threads,

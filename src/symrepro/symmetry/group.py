@@ -23,7 +23,6 @@ m = 0 and permutation matrices as discrete generators (`PermutationGroup.as_matr
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..atomic import write_text
+from ..atomic import write_json
 from ..errors import InputError
 from .compare import relative_span_residual, span_comparison
 from .membership import DEFAULT_TOLERANCE, Membership, identity_component_test
@@ -138,7 +137,7 @@ class MatrixGroup:
                 "metadata": self.metadata}
 
     def write(self, path: str | os.PathLike) -> None:
-        write_text(path, json.dumps(_finite(self.to_dict()), indent=1, allow_nan=False) + "\n")
+        write_json(path, self.to_dict())
 
     @classmethod
     def from_dict(cls, payload: dict, where: str = "group") -> "MatrixGroup":
@@ -178,13 +177,3 @@ class MatrixGroup:
 
     __hash__ = None  # mutable arrays inside
 
-
-def _finite(value):
-    """JSON has no NaN: non-finite floats become null, recursively."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
