@@ -1,5 +1,6 @@
 """The three training regimes and the per-epoch CSV interface."""
 
+import math
 import pandas as pd
 import pytest
 import torch
@@ -102,3 +103,11 @@ def test_invalid_training_settings_name_the_key():
         Settings(epochs=1, lr=-1.0)
     with pytest.raises(InputError, match="train.augment_passes"):
         Settings(epochs=1, lr=1.0, augment_passes=0)
+
+
+def test_rot_last_layer_starts_at_one_over_n_sqrt_fan_in_not_the_references_reused_loop_index():
+    arch = Architecture(degree=196, channels=(1, 32, 32, 16, 2), init_fan="in")
+    state = arch.initial_state(torch.Generator().manual_seed(0))
+    last = state["layers.3"]  # (2, 16, 196, 196)
+    assert abs(float(last.std()) * 14 * math.sqrt(16) - 1) < 0.01  # ours: 1/(14·√16)
+    assert abs(float(last.std()) * 14 * math.sqrt(32) - 1) > 0.3  # the reference's 1/(14·√32) differs
