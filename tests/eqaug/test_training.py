@@ -1,6 +1,7 @@
 """The three training regimes and the per-epoch CSV interface."""
 
 import math
+
 import pandas as pd
 import pytest
 import torch
