@@ -46,3 +46,28 @@ def test_each_experiment_gets_a_full_and_a_zoomed_panel_with_the_aggregated_seri
         box = full.title.get_window_extent().union([zoom.title.get_window_extent()])
         page = fig.bbox
         assert box.x0 >= page.x0 and box.x1 <= page.x1
+
+
+def test_the_claim_check_passes_and_fails_on_the_aggregated_numbers(tmp_path):
+    import pytest
+
+    from symrepro.cli import main
+    from symrepro.eqaug.metrics import check_claim, summarize, write_csv
+    from symrepro.errors import ClaimNotReproduced
+
+    good = _metrics("perm", 3, 1.0)
+    numbers = check_claim(summarize(good))["perm"]
+    assert numbers["equivariant"] == 0 and numbers["augmented"] < numbers["nominal"]
+    swapped = good.copy()
+    swapped.loc[swapped.regime == "augmented", "regime"], swapped.loc[good.regime == "nominal", "regime"] = \
+        "nominal", "augmented"
+    with pytest.raises(ClaimNotReproduced, match="perm: augmented"):
+        check_claim(summarize(swapped))
+    drifting = good.copy()
+    drifting.loc[drifting.regime == "equivariant", "dist_from_E"] = 1e-3
+    with pytest.raises(ClaimNotReproduced, match="left E"):
+        check_claim(summarize(drifting))
+    write_csv(swapped, tmp_path / "run.csv")
+    code = main(["eqaug", "aggregate", "--check-claim", "--inputs", str(tmp_path / "run.csv"),
+                 "--metrics", str(tmp_path / "metrics.csv"), "--summary", str(tmp_path / "summary.csv")])
+    assert code == 3 and not (tmp_path / "summary.csv").exists()
