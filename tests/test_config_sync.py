@@ -42,3 +42,10 @@ def test_shipped_configs_name_registered_commands_views_and_datasets():
             for role, dataset in block["data"].items():
                 assert dataset in config["datasets"] or dataset in yaml.safe_load(
                     (REPO / "config/config.yaml").read_text())["datasets"], (path, name, role)
+
+
+def test_the_quick_configuration_checks_the_claim_for_every_dynamics_experiment():
+    quick = yaml.safe_load((REPO / "config/quick.yaml").read_text())
+    paper = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    assert set(quick["eqaug"]["experiments"]) == set(paper["eqaug"]["experiments"])
+    assert all(e.get("check_claim") for e in quick["eqaug"]["experiments"].values())
