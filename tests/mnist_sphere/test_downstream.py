@@ -1,0 +1,84 @@
+"""The downstream sphere CNN: parameter counts, kernel constraint derived from a group, equivariance."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from symrepro.datasets import mnist_sphere as ms
+from symrepro.datasets.hdf5 import write_arrays
+from symrepro.downstream.mnist_sphere import SphereCNN, c4_orbits, kernel_symmetry
+from symrepro.errors import InputError
+from symrepro.symmetry import MatrixGroup
+from symrepro.symmetry.lie import J, reference_group
+
+
+def test_paper_parameter_counts():
+    assert c4_orbits(5) == 7 and c4_orbits(3) == 3
+    plain, tied = SphereCNN("plain"), SphereCNN("c4")
+    assert plain.parameters_count() == 435_281 == plain.effective_parameters()
+    assert tied.parameters_count() == 435_281
+    assert tied.effective_parameters() == 122_801
+
+
+def test_kernel_symmetry_from_group():
+    assert kernel_symmetry(None) == "plain"
+    assert kernel_symmetry(reference_group("SO(2)")) == "c4"
+    noisy = MatrixGroup("found", [-0.8 * J + 0.05 * np.eye(2)], np.zeros((0, 2, 2)))  # transpose convention, noise
+    assert kernel_symmetry(noisy) == "c4"
+    scaling = MatrixGroup("scaling", [np.eye(2)], np.zeros((0, 2, 2)))
+    assert kernel_symmetry(scaling) == "plain"
+    shear = MatrixGroup("shear", [[[0.0, 1.0], [0.0, 0.0]]], np.zeros((0, 2, 2)))
+    assert kernel_symmetry(shear) == "plain"
+    reflection = MatrixGroup("flip", np.zeros((0, 2, 2)), [np.diag([1.0, -1.0])])
+    assert kernel_symmetry(reflection) == "plain"
+    with pytest.raises(InputError, match="R\\^3"):
+        kernel_symmetry(MatrixGroup("so3", [np.zeros((3, 3)) + np.triu(np.ones((3, 3)), 1) - np.tril(np.ones((3, 3)), -1)],
+                                    np.zeros((0, 3, 3))))
+
+
+def test_c4_kernels_are_tied_and_plain_are_not():
+    torch.manual_seed(0)
+    tied = SphereCNN("c4", width_scale=0.125).layers[1].kernel()
+    assert torch.allclose(tied, torch.rot90(tied, 1, dims=(-2, -1)))
+    plain = SphereCNN("plain", width_scale=0.125).layers[1].kernel()
+    assert not torch.allclose(plain, torch.rot90(plain, 1, dims=(-2, -1)))
+
+
+@pytest.mark.parametrize("symmetry,equivariant", [("c4", True), ("plain", False)])
+def test_rot90_equivariance(symmetry, equivariant):
+    torch.manual_seed(1)
+    net = SphereCNN(symmetry, width_scale=0.125).train()  # batch statistics keep the signal O(1) in depth
+    x = torch.randn(2, 1, 40, 40)
+    with torch.no_grad():
+        a = torch.rot90(net(x), 1, dims=(-2, -1))
+        b = net(torch.rot90(x, 1, dims=(-2, -1)))
+    inner = (slice(None), slice(None), slice(12, -12), slice(12, -12))  # away from the borders
+    assert torch.allclose(a[inner], b[inner], atol=1e-4) == equivariant
+
+
+def test_cli_trains_and_writes_metrics(tmp_path):
+    from symrepro.cli import main
+
+    digits = np.zeros((10, 28, 28), dtype=np.uint8)
+    for i in range(10):
+        digits[i, 4 + i:10 + i, 6:22] = 255
+    labels = np.arange(10, dtype=np.uint8)
+    write_arrays(tmp_path / "train.h5", ms.generate(digits, labels, 6, 60, seed=0))
+    write_arrays(tmp_path / "test.h5", ms.generate(digits, labels, 4, 180, seed=1))
+    reference_group("SO(2)").write(tmp_path / "group.json")
+    outs = []
+    for variant, extra in (("baseline", []), ("discovered", ["--group", str(tmp_path / "group.json")])):
+        out = tmp_path / f"{variant}.json"
+        main(["downstream", "mnist_sphere", "train", "--variant", variant, *extra, "--train", str(tmp_path / "train.h5"),
+              "--test", str(tmp_path / "test.h5"), "--val", str(tmp_path / "test.h5"), "--epochs", "2",
+              "--width-scale", "0.125", "--batch-size", "4", "--device", "cpu", "--out", str(out)])
+        outs.append(json.loads(out.read_text()))
+    base, disc = outs
+    assert base["kernel_symmetry"] == "plain" and disc["kernel_symmetry"] == "c4"
+    assert len(base["history"]) == 2 and 0 <= base["history"][-1]["test_accuracy"] <= 1
+    assert disc["effective_parameters"] < disc["parameters"] == base["parameters"]
+    assert main(["downstream", "mnist_sphere", "train", "--variant", "discovered", "--train", str(tmp_path / "train.h5"),
+              "--test", str(tmp_path / "test.h5"), "--epochs", "1", "--out", str(tmp_path / "x.json")]) != 0
+    assert not (tmp_path / "x.json").exists()
