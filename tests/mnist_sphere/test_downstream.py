@@ -82,3 +82,30 @@ def test_cli_trains_and_writes_metrics(tmp_path):
     assert main(["downstream", "mnist_sphere", "train", "--variant", "discovered", "--train", str(tmp_path / "train.h5"),
               "--test", str(tmp_path / "test.h5"), "--epochs", "1", "--out", str(tmp_path / "x.json")]) != 0
     assert not (tmp_path / "x.json").exists()
+
+
+def test_summary_and_figure(tmp_path):
+    import pandas as pd
+
+    from symrepro.downstream.mnist_sphere_report import plot, write_summary
+
+    digits = np.zeros((10, 28, 28), dtype=np.uint8)
+    digits[:, 8:20, 10:14] = 255
+    write_arrays(tmp_path / "d.h5", ms.generate(digits, np.arange(10, dtype=np.uint8), 2, 60, seed=0))
+    found = MatrixGroup("d", [0.9 * J + 0.1 * np.eye(2)], np.zeros((0, 2, 2)), metadata={"seed": 0})
+    found.write(tmp_path / "g.json")
+    so3 = MatrixGroup("l", [[[0, 0, 0], [0, 0, -0.2], [0, 0.2, 0]]], np.zeros((0, 3, 3)),
+                      metadata={"seed": 0, "axis": [1, 0, 0], "magnitude": 0.2})
+    so3.write(tmp_path / "l.json")
+    metrics = {"variant": "discovered", "seed": 0, "kernel_symmetry": "c4", "width_scale": 1, "epochs": 1,
+               "parameters": 10, "effective_parameters": 5, "final_train_accuracy": 0.5, "final_test_accuracy": 0.4,
+               "final_val_accuracy": 0.45,
+               "history": [{"epoch": 0, "train_accuracy": 0.5, "test_accuracy": 0.4, "val_accuracy": 0.45}]}
+    (tmp_path / "m.json").write_text(json.dumps(metrics))
+    frame = write_summary([tmp_path / "g.json"], [tmp_path / "l.json"], [tmp_path / "m.json"], tmp_path / "s.csv")
+    back = pd.read_csv(tmp_path / "s.csv")
+    assert list(back["kind"]) == ["discovery", "liegan", "cnn_discovered"] == list(frame["kind"])
+    assert back.loc[0, "cosine_so2"] == pytest.approx(0.9 * 2 / np.sqrt(2) / np.linalg.norm(0.9 * J + 0.1 * np.eye(2)))
+    assert back.loc[1, "magnitude"] == pytest.approx(0.2) and back.loc[2, "test_accuracy_180"] == 0.4
+    plot(tmp_path / "d.h5", [tmp_path / "g.json"], [tmp_path / "l.json"], [tmp_path / "m.json"], tmp_path / "f.pdf")
+    assert (tmp_path / "f.pdf").read_bytes()[:4] == b"%PDF"

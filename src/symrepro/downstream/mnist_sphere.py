@@ -229,3 +229,6 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int)
     p.add_argument("--out", required=True, help="metrics.json")
     p.set_defaults(func=cmd_train)
+    from .mnist_sphere_report import register as register_report
+
+    register_report(steps)
