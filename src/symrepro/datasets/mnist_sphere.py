@@ -128,13 +128,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-rotation", type=int, default=60,
                         help="R: digits are rotated by 90° + U{−R…R−1} degrees (60 train, 180 test)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=None, help="OpenCV threads")
     parser.add_argument("--out", required=True, help="output HDF5 file")
 
 
 def run(args: argparse.Namespace) -> None:
-    if args.threads is not None:
-        cv2.setNumThreads(max(1, args.threads))
+    if getattr(args, "threads", None):
+        cv2.setNumThreads(args.threads)
     images, labels = read_split(args.raw_dir, args.split)
     arrays = generate(images, labels, args.n_samples, args.max_rotation, args.seed)
     write_arrays(args.out, arrays, {"split": args.split, "max_rotation": args.max_rotation, "seed": args.seed,
