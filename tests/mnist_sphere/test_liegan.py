@@ -41,6 +41,18 @@ def test_rotation_matches_analytic_field_and_inverts():
     assert (moved - f)[inner].abs().max() > 0.3
 
 
+def test_generator_gradient_is_finite_near_the_identity():
+    """Pixels at the pole (atan2(0, 0)) must not give NaN gradients (they crashed training)."""
+    torch.manual_seed(0)
+    gen = LieGenerator(init_std=1e-4)
+    x = torch.rand(3, 1, 120, 60, requires_grad=False)
+    gx, gy = gen(x, torch.rand(3, 11, 120, 60), torch.Generator().manual_seed(0))
+    (gx.square().mean() + gy.mean()).backward()
+    assert torch.isfinite(gen.coefficients.grad).all()
+    with pytest.raises(ValueError, match="non-finite"):
+        rotate(x, torch.full((3, 3, 3), float("nan")))
+
+
 def test_axis_and_magnitude_and_generator_shapes():
     L = 0.3 * np.array([[0.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])  # about x
     axis, magnitude = axis_and_magnitude(L)

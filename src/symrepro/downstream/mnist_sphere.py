@@ -145,10 +145,29 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, devic
     return hits / max(total, 1)
 
 
+@torch.no_grad()
+def recalibrate_batch_norm(model: nn.Module, images: torch.Tensor, device, samples: int = 256,
+                           batch_size: int = 32) -> None:
+    """Replace the BatchNorm running statistics by their exact average over the first
+    `samples` training images under the current weights ("precise BN"). The running
+    averages lag behind fast-changing weights and, compounded over 12 layers, make
+    evaluation-mode accuracy of a briefly trained net collapse to chance."""
+    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average
+    model.train()
+    for start in range(0, min(samples, len(images)), batch_size):
+        model(images[start:start + batch_size].to(device).float() / 255)
+    for m, momentum in zip(norms, momenta):
+        m.momentum = momentum
+
+
 def train(variant: str, group: MatrixGroup | None, train_path, test_path, *, val_path=None, epochs: int,
           width_scale: float, batch_size: int = 16, lr: float = 1e-3, seed: int = 0, max_train: int | None = None,
           max_test: int | None = None, tolerance: float = 0.15, device: str = "auto",
-          threads: int | None = None) -> dict:
+          threads: int | None = None, recalibrate: int = 256) -> dict:
     if variant not in ("baseline", "discovered"):
         raise InputError(f"--variant must be baseline or discovered, got {variant!r}")
     if variant == "discovered" and group is None:
@@ -183,6 +202,8 @@ def train(variant: str, group: MatrixGroup | None, train_path, test_path, *, val
             optimizer.step()
             h, t = digit_hits(logits.detach(), y)
             hits, total, loss_sum = hits + h, total + t, loss_sum + float(loss.detach()) * len(index)
+        if recalibrate:
+            recalibrate_batch_norm(model, x_train, chosen, recalibrate)
         seconds = time.perf_counter() - t0
         row = {"epoch": epoch, "loss": loss_sum / len(x_train), "train_accuracy": hits / max(total, 1),
                "test_accuracy": accuracy(model, x_test, y_test, chosen), "train_seconds": seconds}
@@ -193,6 +214,7 @@ def train(variant: str, group: MatrixGroup | None, train_path, test_path, *, val
     return {"format": "symrepro.downstream.mnist_sphere/1", "variant": variant, "kernel_symmetry": symmetry,
             "group": None if group is None else group.name, "group_metadata": None if group is None else group.metadata,
             "width_scale": width_scale, "seed": seed, "epochs": epochs, "batch_size": batch_size, "lr": lr,
+            "batch_norm_recalibration_samples": recalibrate,
             "train_samples": len(x_train), "test_samples": len(x_test),
             "parameters": model.parameters_count(), "effective_parameters": model.effective_parameters(),
             "final_train_accuracy": history[-1]["train_accuracy"], "final_test_accuracy": history[-1]["test_accuracy"],
@@ -204,7 +226,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     metrics = train(args.variant, group, args.train, args.test, val_path=args.val, epochs=args.epochs,
                     width_scale=args.width_scale, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                     max_train=args.max_train, max_test=args.max_test, tolerance=args.tolerance,
-                    device=args.device, threads=args.threads)
+                    device=args.device, threads=args.threads, recalibrate=args.recalibrate_bn)
     metrics.update({"train_file": str(args.train), "test_file": str(args.test), "group_file": args.group})
     write_json(args.out, metrics)
 
@@ -224,6 +246,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--max-train", type=int, help="use only the first N training samples")
     p.add_argument("--max-test", type=int, help="use only the first N test (and val) samples")
     p.add_argument("--tolerance", type=float, default=0.15, help="relative residual of J in the group's algebra")
+    p.add_argument("--recalibrate-bn", type=int, default=256,
+                   help="training images whose exact BatchNorm statistics replace the running ones after each epoch (0: off)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int)

@@ -34,12 +34,19 @@ def rotate(fields: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"g must be ({b}, 3, 3), got {tuple(g.shape)}")
     points = grid_points(h, w, fields.device, fields.dtype)
     source = torch.einsum("bji,hwj->bhwi", g.to(fields.dtype), points)  # g⁻¹ p = gᵀ p for a rotation
-    theta = torch.atan2(source[..., 1], source[..., 0]) % (2 * math.pi)
-    phi = torch.acos(source[..., 2].clamp(-1.0, 1.0))
+    x, y, z = source.unbind(-1)
+    rho = torch.sqrt(x * x + y * y)
+    # at a pole atan2(0, 0) has no gradient (0/0 = NaN, which would poison the generator
+    # and make grid_sample read out of bounds): nudge x there; φ = atan2(ρ, z) is smooth
+    x = torch.where(rho < 1e-6, x + 1e-6, x)
+    theta = torch.atan2(y, x) % (2 * math.pi)
+    phi = torch.atan2(rho, z)
     rows = theta * (h / (2 * math.pi))  # in [0, h]; row h is row 0 again (padded below)
     cols = phi * (w / math.pi)  # in [0, w]; beyond w − 1 clamps to the last column
     padded = torch.cat([fields, fields[:, :, :1]], dim=2)  # periodic longitude
     grid = torch.stack([cols / (w - 1) * 2 - 1, rows / h * 2 - 1], dim=-1)
+    if not torch.isfinite(grid).all():
+        raise ValueError("rotation gave non-finite sampling coordinates (is g finite?)")
     return F.grid_sample(padded, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 
