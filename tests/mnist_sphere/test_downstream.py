@@ -109,3 +109,18 @@ def test_summary_and_figure(tmp_path):
     assert back.loc[1, "magnitude"] == pytest.approx(0.2) and back.loc[2, "test_accuracy_180"] == 0.4
     plot(tmp_path / "d.h5", [tmp_path / "g.json"], [tmp_path / "l.json"], [tmp_path / "m.json"], tmp_path / "f.pdf")
     assert (tmp_path / "f.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_batch_norm_recalibration_uses_exact_statistics():
+    from symrepro.downstream.mnist_sphere import recalibrate_batch_norm
+
+    torch.manual_seed(0)
+    net = SphereCNN("plain", width_scale=0.125)
+    images = torch.randint(0, 256, (12, 1, 30, 20), dtype=torch.uint8)
+    recalibrate_batch_norm(net, images, "cpu", samples=8, batch_size=4)  # two equal batches
+    first = net.layers[0]
+    with torch.no_grad():
+        h = torch.nn.functional.leaky_relu(torch.nn.functional.conv2d(images[:8].float() / 255, first.weight,
+                                                                      first.bias, padding=2))
+    torch.testing.assert_close(first.norm.running_mean, h.mean((0, 2, 3)), rtol=1e-4, atol=1e-5)
+    assert first.norm.momentum == 0.1

@@ -148,7 +148,7 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, devic
 @torch.no_grad()
 def recalibrate_batch_norm(model: nn.Module, images: torch.Tensor, device, samples: int = 256,
                            batch_size: int = 32) -> None:
-    """Replace the BatchNorm running statistics by their exact average over the first
+    """Replace the BatchNorm running statistics by their average (over batches) on the first
     `samples` training images under the current weights ("precise BN"). The running
     averages lag behind fast-changing weights and, compounded over 12 layers, make
     evaluation-mode accuracy of a briefly trained net collapse to chance."""
