@@ -94,7 +94,7 @@ def plot(sample_file, groups, liegans, metrics, out) -> None:
     for path in metrics:
         m = _json(path)
         epochs = [h["epoch"] + 1 for h in m["history"]]
-        style = "-" if m["variant"] == "discovered" else "--"
+        style = "o-" if m["variant"] == "discovered" else "o--"
         ax.plot(epochs, [h["test_accuracy"] for h in m["history"]], style, label=f"{m['variant']} s{m['seed']} ±180°")
         if m["history"] and "val_accuracy" in m["history"][0]:
             ax.plot(epochs, [h["val_accuracy"] for h in m["history"]], style, alpha=0.5,
