@@ -58,3 +58,22 @@ def _finite(value):
 def write_json(path: str | os.PathLike, payload) -> None:
     """Write `payload` as indented JSON atomically; NaN and infinities become null."""
     write_text(path, json.dumps(_finite(payload), indent=1, allow_nan=False) + "\n")
+
+
+def read_json_object(path: str | os.PathLike, expected_format: str | None = None, what: str = "") -> dict:
+    """A JSON object from `path`, with an error naming the file when it is missing,
+    unreadable, not an object or (given `expected_format`) of another format."""
+    from .errors import InputError
+
+    name = f"{what} {path}".strip()
+    try:
+        payload = json.loads(Path(path).read_text())
+    except FileNotFoundError as err:
+        raise InputError(f"{name} does not exist") from err
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise InputError(f"{name} is not readable JSON: {err}") from err
+    if not isinstance(payload, dict):
+        raise InputError(f"{name}: expected a JSON object")
+    if expected_format is not None and payload.get("format") != expected_format:
+        raise InputError(f"{name}: 'format' must be {expected_format!r}, got {payload.get('format')!r}")
+    return payload

@@ -13,7 +13,7 @@ import logging
 import sys
 
 from .allocator import keep_freed_memory
-from .errors import InputError
+from .errors import ClaimNotReproduced, InputError
 
 # family name -> module exposing `register(subparsers)`; each sub-command sets
 # `func(args)` as its handler.
@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as err:
         print(f"symrepro: error: {err}", file=sys.stderr)
         return 2
+    except ClaimNotReproduced as err:
+        print(f"symrepro: the paper's claim is not reproduced: {err}", file=sys.stderr)
+        return 3
     return 0
 
 

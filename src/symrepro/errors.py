@@ -1,4 +1,4 @@
-"""The one exception type the command-line interface turns into a clean message."""
+"""The exception types the command-line interface turns into clean messages."""
 
 
 class InputError(Exception):
@@ -6,3 +6,8 @@ class InputError(Exception):
 
     The message must name the offending key, file or argument.
     """
+
+
+class ClaimNotReproduced(Exception):
+    """A paper's claim does not hold for the results a step checks (e.g. augmented
+    training ending farther from E than nominal training)."""

@@ -59,9 +59,27 @@ def test_synthetic_digits_are_a_learnable_task(raw_dir):
     assert (guess == labels[test]).mean() > 0.4
 
 
-def test_mnist14_area_averages_the_test_split(raw_dir, tmp_path):
+def test_mnist14_resizes_like_the_reference_by_default(raw_dir, tmp_path):
+    from PIL import Image
+
     out = tmp_path / "mnist14.h5"
     assert main(["data", "mnist14", "--raw-dir", str(raw_dir), "--out", str(out)]) == 0
+    images, _ = mnist.load_mnist14(out)
+    raw_images, _ = mnist.read_split(raw_dir, "test")
+    assert np.array_equal(np.round(images * 255), np.round(images * 255).astype(np.uint8))  # 8-bit values
+    pil = np.asarray(Image.fromarray(raw_images[5]).resize((14, 14), Image.Resampling.BILINEAR)) / 255
+    np.testing.assert_allclose(images[5], pil, atol=1e-7)
+    area = mnist.resize(raw_images[:20], 14, "area")
+    assert np.abs(images[:20] - area).max() > 0.02  # a different filter from area averaging
+    flat = mnist.resize(np.full((1, 28, 28), 200, np.uint8), 14)
+    np.testing.assert_allclose(flat, 200 / 255, atol=1e-7)  # a uniform image stays uniform
+    with h5py.File(out) as f:
+        assert f.attrs["resample"] == "bilinear"
+
+
+def test_mnist14_area_averages_the_test_split(raw_dir, tmp_path):
+    out = tmp_path / "mnist14.h5"
+    assert main(["data", "mnist14", "--raw-dir", str(raw_dir), "--resample", "area", "--out", str(out)]) == 0
     images, labels = mnist.load_mnist14(out)
     raw_images, raw_labels = mnist.read_split(raw_dir, "test")  # test is the default split
     assert images.shape == (300, 14, 14) and images.dtype == np.float32 and labels.dtype == np.int64

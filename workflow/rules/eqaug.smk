@@ -69,6 +69,8 @@ rule eqaug_aggregate:
             subcategory="{experiment}",
             labels={"experiment": "{experiment}", "type": "summary table"},
         ),
+    params:
+        check=lambda w: "--check-claim" if eqaug(w.experiment).get("check_claim", False) else "",
     localrule: True
     log:
         f"{LOGS}/eqaug/{{experiment}}/aggregate.log",
@@ -77,7 +79,7 @@ rule eqaug_aggregate:
     conda:
         "../../envs/symrepro.yaml"
     shell:
-        "symrepro eqaug aggregate --inputs {input} --metrics {output.metrics}"
+        "symrepro eqaug aggregate {params.check} --inputs {input} --metrics {output.metrics}"
         " --summary {output.summary} > {log} 2>&1"
 
 

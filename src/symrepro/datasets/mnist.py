@@ -13,8 +13,10 @@
 
 A failed download is an error; it is never replaced by synthetic digits.
 
-`symrepro data mnist14` reads one split through the IDX parser, area-averages each
-image to `--size`² (OpenCV INTER_AREA) and stores `images` float32 in [0, 1]
+`symrepro data mnist14` reads one split through the IDX parser, resizes each image
+to `--size`² (`--resample bilinear`, the default: Pillow's antialiased bilinear filter
+on the 8-bit image, which is what the reference's torchvision `Resize` does to
+MNIST's PIL images; or `area`: OpenCV area averaging in float) and stores `images` float32 in [0, 1]
 (n, s, s) and `labels` int64 (n,) in one HDF5 file; its attributes record the split,
 the size and `source`: "official" when both IDX files have the official MD5s,
 otherwise "other" (e.g. the synthetic stand-in). The dynamics experiments train on
@@ -143,9 +145,26 @@ def split_source(raw_dir: str | Path, split: str) -> str:
     return "official" if official else "other"
 
 
-def resize(images: np.ndarray, size: int) -> np.ndarray:
-    """Area-averaging resize of uint8 images to float32 in [0, 1]."""
+RESAMPLING = ("bilinear", "area")
+
+
+def resize(images: np.ndarray, size: int, method: str = "bilinear") -> np.ndarray:
+    """Resize uint8 images to float32 in [0, 1].
+
+    `bilinear` (default): what the reference's `transforms.Resize((n, n))` does to
+    MNIST's PIL images — Pillow's antialiased bilinear filter on the 8-bit image, the
+    result rounded to 8 bits — then / 255. `area`: OpenCV's area averaging in float.
+    """
+    if method not in RESAMPLING:
+        raise InputError(f"--resample must be one of {RESAMPLING}, got {method!r}")
     out = np.empty((len(images), size, size), dtype=np.float32)
+    if method == "bilinear":
+        from PIL import Image
+
+        for i, image in enumerate(images):
+            out[i] = np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BILINEAR),
+                                dtype=np.float32) / 255.0
+        return out
     for i, image in enumerate(images):
         out[i] = cv2.resize(image.astype(np.float32) / 255.0, (size, size), interpolation=cv2.INTER_AREA)
     return np.clip(out, 0.0, 1.0)
@@ -193,7 +212,7 @@ class Idx:
 
 
 class Resized:
-    """Resize one MNIST split (area averaging) into one HDF5 file."""
+    """Resize one MNIST split (antialiased bilinear as the reference, or area averaging) into one HDF5 file."""
 
     @staticmethod
     def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -201,6 +220,9 @@ class Resized:
         parser.add_argument("--split", choices=sorted(SPLITS), default="test",
                             help="which split to resize (default test: the experiments train on it)")
         parser.add_argument("--size", type=int, default=14, help="output side in pixels")
+        parser.add_argument("--resample", choices=RESAMPLING, default="bilinear",
+                            help="bilinear: Pillow's antialiased bilinear on 8-bit images, as the reference "
+                                 "(torchvision Resize on PIL images); area: OpenCV area averaging in float")
         parser.add_argument("--out", required=True, help="HDF5 file to write")
 
     @staticmethod
@@ -209,8 +231,9 @@ class Resized:
         if not 2 <= args.size <= min(images.shape[1:]):
             raise InputError(f"--size must lie in [2, {min(images.shape[1:])}] (area averaging only shrinks), "
                              f"got {args.size}")
-        small = resize(images, args.size)
+        small = resize(images, args.size, args.resample)
         write_arrays(args.out, {"images": small, "labels": labels.astype(np.int64)},
-                     {"split": args.split, "size": args.size, "source": split_source(args.raw_dir, args.split),
+                     {"split": args.split, "size": args.size, "resample": args.resample,
+                      "source": split_source(args.raw_dir, args.split),
                       "source_dir": str(args.raw_dir)})
         log.info("%d %s digits resized to %d×%d", len(labels), args.split, args.size, args.size)

@@ -19,13 +19,11 @@ eval.json — {"format": "symrepro.eval/1", "experiment", "view", "seed", "data"
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..atomic import atomic_path
+from ..atomic import atomic_path, read_json_object
 from ..errors import InputError
 
 PREDICTOR_FORMAT = "symrepro.predictor/1"
@@ -35,17 +33,7 @@ EVAL_FORMAT = "symrepro.eval/1"
 
 
 def read_json(path, expected_format: str) -> dict:
-    try:
-        payload = json.loads(Path(path).read_text())
-    except FileNotFoundError as err:
-        raise InputError(f"{path} does not exist") from err
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InputError(f"cannot read {path}: {err}") from err
-    if not isinstance(payload, dict):
-        raise InputError(f"{path}: expected a JSON object")
-    if payload.get("format") != expected_format:
-        raise InputError(f"{path}: 'format' must be {expected_format!r}, got {payload.get('format')!r}")
-    return payload
+    return read_json_object(path, expected_format)
 
 
 def matrices(payload: dict, key: str, path, dim: int | None = None) -> np.ndarray:

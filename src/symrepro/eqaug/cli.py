@@ -82,11 +82,16 @@ def cmd_train(args) -> None:
 
 
 def cmd_aggregate(args) -> None:
-    from .metrics import read_runs, summarize, write_csv
+    from .metrics import check_claim, read_runs, summarize, write_csv
 
     metrics = read_runs(args.inputs)
+    summary = summarize(metrics)
+    if args.check_claim:  # before writing: a run that does not reproduce the claim leaves no summary
+        for experiment, numbers in check_claim(summary).items():
+            log.info("%s: the claim holds at the last epoch: median distance from E %s", experiment,
+                     ", ".join(f"{k} {v:.4g}" for k, v in numbers.items()))
     write_csv(metrics, args.metrics)
-    write_csv(summarize(metrics), args.summary)
+    write_csv(summary, args.summary)
 
 
 def cmd_plot(args) -> None:
@@ -164,6 +169,9 @@ def register(families) -> None:
     p.add_argument("--inputs", nargs="+", required=True)
     p.add_argument("--metrics", required=True)
     p.add_argument("--summary", required=True)
+    p.add_argument("--check-claim", action="store_true",
+                   help="fail unless, at the last epoch, the equivariant runs are in E and the augmented median "
+                        "distance from E is below the nominal one")
     p.set_defaults(func=cmd_aggregate)
 
     p = steps.add_parser("plot", help="draw the distance figure from metrics CSVs")

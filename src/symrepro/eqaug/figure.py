@@ -1,9 +1,11 @@
 """The paper's figure: distance travelled (x) against distance from E (y).
 
 One thin line per seed, the per-epoch median over seeds bold; equivariant green
-solid, augmented blue dashed, nominal red dotted. For one experiment: two panels,
-one scaled to the nominal curves, one zoomed to the augmented ones. For several
-experiments (the four-group appendix figure): one panel per experiment.
+solid, augmented blue dashed, nominal red dotted. One row per experiment (the
+four-group appendix figure has four): the left panel is scaled to the nominal
+curves, the right one zooms on the equivariant and augmented ones (as the paper's
+figures do). Both axes are plain Frobenius norms over all constrained layers,
+√Σ_k ‖·‖_k².
 """
 
 from __future__ import annotations
@@ -46,31 +48,23 @@ def _limits(per_seed: pd.DataFrame, regimes) -> tuple[float, float]:
     return 1.05 * float(runs.dist_from_init.max() or 1.0), 1.05 * float(runs.dist_from_E.max() or 1.0)
 
 
-def plot(metrics: list[pd.DataFrame], titles: list[str], out: str | os.PathLike) -> None:
+def plot(metrics: list[pd.DataFrame], titles: list[str], out: str | os.PathLike):
+    """Draw one row per experiment: all regimes (scaled to the nominal runs) and a zoom
+    on the equivariant and augmented runs. Returns the (closed) figure, whose axes hold
+    the plotted series (for tests)."""
     per_seed = [totals(m) for m in metrics]
-    single = len(per_seed) == 1
-    panels = 2 if single else len(per_seed)
-    cols = 2 if panels <= 4 else 3
-    rows = -(-panels // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.2 * rows), squeeze=False)
-    flat = axes.ravel()
-    if single:
-        frame = per_seed[0]
-        _draw(flat[0], frame, STYLE)
-        x, y = _limits(frame, STYLE)
-        flat[0].set(xlim=(0, x), ylim=(0, y), title=f"{titles[0]}: all regimes")
-        _draw(flat[1], frame, ("equivariant", "augmented"))
-        x, y = _limits(frame, ("equivariant", "augmented"))
-        flat[1].set(xlim=(0, x), ylim=(0, y), title=f"{titles[0]}: zoom on augmented")
-    else:
-        for ax, frame, title in zip(flat, per_seed, titles):
-            _draw(ax, frame, STYLE)
-            x, y = _limits(frame, STYLE)
-            ax.set(xlim=(0, x), ylim=(0, y), title=title)
-    for ax in flat[panels:]:
-        ax.axis("off")
-    flat[0].legend(loc="upper left")
+    rows = len(per_seed)
+    fig, axes = plt.subplots(rows, 2, figsize=(10.4, 4.3 * rows), squeeze=False)
+    for row, frame, title in zip(axes, per_seed, titles):
+        for ax, regimes, label in ((row[0], tuple(STYLE), "all regimes"),
+                                   (row[1], ("equivariant", "augmented"), "zoom on augmented")):
+            _draw(ax, frame, regimes)
+            x, y = _limits(frame, regimes)
+            ax.set(xlim=(0, x), ylim=(0, y))
+            ax.set_title(f"{title}\n{label}", fontsize=10)  # two short lines: never clipped
+        row[0].legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     with atomic_path(out) as tmp:
         fig.savefig(tmp)
     plt.close(fig)
+    return fig

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_path
-from ..errors import InputError
+from ..errors import ClaimNotReproduced, InputError
 
 COLUMNS = ["experiment", "seed", "regime", "epoch", "layer", "loss", "dist_from_init", "dist_from_E"]
 QUANTILES = {"q10": 0.1, "median": 0.5, "q90": 0.9}
@@ -70,3 +70,25 @@ def summarize(metrics: pd.DataFrame) -> pd.DataFrame:
         for name, q in QUANTILES.items():
             out[f"{column}_{name}"] = grouped[column].quantile(q)
     return out.reset_index()
+
+
+def check_claim(summary: pd.DataFrame, tolerance_in_e: float = 1e-6) -> dict:
+    """The paper's claim at the last epoch, per experiment: the equivariant runs are in
+    E (median distance ≤ `tolerance_in_e`, float32 weights) and the augmented median
+    distance from E is below the nominal one. Returns the checked numbers; raises
+    ClaimNotReproduced naming the experiment and the numbers otherwise."""
+    checked = {}
+    for experiment, frame in summary.groupby("experiment"):
+        last = frame[frame.epoch == frame.epoch.max()].set_index("regime").dist_from_E_median
+        missing = {"equivariant", "augmented", "nominal"} - set(last.index)
+        if missing:
+            raise ClaimNotReproduced(f"{experiment}: the claim needs all three regimes, missing {sorted(missing)}")
+        numbers = {r: float(last[r]) for r in ("equivariant", "augmented", "nominal")}
+        if numbers["equivariant"] > tolerance_in_e:
+            raise ClaimNotReproduced(f"{experiment}: the equivariant runs left E (median distance "
+                                     f"{numbers['equivariant']:.3g} at the last epoch)")
+        if not numbers["augmented"] < numbers["nominal"]:
+            raise ClaimNotReproduced(f"{experiment}: augmented median distance from E {numbers['augmented']:.4g} is "
+                                     f"not below the nominal one {numbers['nominal']:.4g} at the last epoch")
+        checked[experiment] = numbers
+    return checked

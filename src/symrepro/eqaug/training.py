@@ -11,7 +11,9 @@ which is the same quantity):
 * nominal: plain loss, no projection, no augmentation.
 
 The data are processed in chunks of `chunk_size` samples (a memory knob only: the
-mathematics is full-batch), against weights laid out as matrices once per step.
+mathematics is full-batch, and the augmentation draws are made pass by pass, so the
+same seed gives the same numbers for every chunk size up to float summation order),
+against weights laid out as matrices once per step.
 
 Recorded per epoch (epoch 0 = the start) and constrained layer: the plain
 training loss at those weights (no augmentation, the same quantity for all three
@@ -84,14 +86,17 @@ class Trainer:
 
     def draw_elements(self, passes: int, generator: torch.Generator) -> torch.Tensor:
         """Group elements (passes·n, N) for `passes` passes over the n samples:
-        one per sample, or one shared by each minibatch of `batch_size` samples."""
+        one per sample, or one shared by each minibatch of `batch_size` samples.
+
+        The stream is drawn pass by pass (one `sample` call per pass), so the
+        elements of pass p depend only on the seed, the regime and the passes before
+        it — never on how many passes are grouped into a chunk."""
         s, n = self.settings, len(self.task)
         if s.augment_per == "sample":
-            return self.group.sample(passes * n, generator)
+            return torch.cat([self.group.sample(n, generator) for _ in range(passes)])
         batches = math.ceil(n / s.batch_size)
-        per_batch = self.group.sample(passes * batches, generator)
-        batch_of = (torch.arange(n) // s.batch_size).repeat(passes) + torch.arange(passes).repeat_interleave(n) * batches
-        return per_batch[batch_of]
+        batch_of = torch.arange(n) // s.batch_size
+        return torch.cat([self.group.sample(batches, generator)[batch_of] for _ in range(passes)])
 
     def _augmented_chunks(self, generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         s, n = self.settings, len(self.task)

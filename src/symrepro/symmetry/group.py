@@ -22,15 +22,13 @@ m = 0 and permutation matrices as discrete generators (`PermutationGroup.as_matr
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..atomic import write_json
+from ..atomic import read_json_object, write_json
 from ..errors import InputError
 from .compare import relative_span_residual, span_comparison
 from .membership import DEFAULT_TOLERANCE, Membership, identity_component_test
@@ -160,12 +158,7 @@ class MatrixGroup:
 
     @classmethod
     def read(cls, path: str | os.PathLike) -> "MatrixGroup":
-        try:
-            payload = json.loads(Path(path).read_text())
-        except FileNotFoundError as err:
-            raise InputError(f"group file {path} does not exist") from err
-        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise InputError(f"group file {path} is not readable JSON: {err}") from err
+        payload = read_json_object(path, what="group file")
         return cls.from_dict(payload, f"group file {path}")
 
     def __eq__(self, other) -> bool:

@@ -1,5 +1,7 @@
 """The three training regimes and the per-epoch CSV interface."""
 
+import math
+
 import pandas as pd
 import pytest
 import torch
@@ -64,15 +66,19 @@ def test_same_seed_gives_identical_csv(runs, graph_file, small_model):
     pd.testing.assert_frame_equal(again, runs["augmented"], check_exact=True)
 
 
-def test_chunk_size_is_only_a_memory_knob(graph_file):
+@pytest.mark.parametrize("regime, per", [("nominal", "sample"), ("equivariant", "sample"), ("augmented", "sample"),
+                                         ("augmented", "batch")])
+def test_chunk_size_is_only_a_memory_knob_in_every_regime(graph_file, regime, per):
     group = make_group("node_permutations", 10)
     arch = Architecture(degree=100, channels=(1, 6), invariant_width=8, head=(4, 1))
-    task = load_task("graphs", graph_file)
+    task = load_task("graphs", graph_file)  # 120 graphs: chunks of 60 split a pass, 240 hold two passes
     start = equivariant_start(arch, group, seed=2)
     runs = []
-    for chunk in (7, 120, 1000):
-        trainer = Trainer(arch, task, group, Settings(epochs=3, lr=0.05, chunk_size=chunk), torch.device("cpu"))
-        runs.append(pd.DataFrame(trainer.run(start, "nominal", seed=2)))
+    for chunk in (7, 60, 120, 240, 1000):
+        settings = Settings(epochs=3, lr=0.05, augment_passes=3, augment_per=per, batch_size=25, chunk_size=chunk)
+        trainer = Trainer(arch, task, group, settings, torch.device("cpu"))
+        runs.append(pd.DataFrame(trainer.run(start, regime, seed=2)))
+    assert runs[0].dist_from_init.iloc[-1] > 0
     for other in runs[1:]:
         pd.testing.assert_frame_equal(runs[0], other, rtol=1e-5)
 
@@ -98,3 +104,11 @@ def test_invalid_training_settings_name_the_key():
         Settings(epochs=1, lr=-1.0)
     with pytest.raises(InputError, match="train.augment_passes"):
         Settings(epochs=1, lr=1.0, augment_passes=0)
+
+
+def test_rot_last_layer_starts_at_one_over_n_sqrt_fan_in_not_the_references_reused_loop_index():
+    arch = Architecture(degree=196, channels=(1, 32, 32, 16, 2), init_fan="in")
+    state = arch.initial_state(torch.Generator().manual_seed(0))
+    last = state["layers.3"]  # (2, 16, 196, 196)
+    assert abs(float(last.std()) * 14 * math.sqrt(16) - 1) < 0.01  # ours: 1/(14·√16)
+    assert abs(float(last.std()) * 14 * math.sqrt(32) - 1) > 0.3  # the reference's 1/(14·√32) differs
