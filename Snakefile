@@ -16,6 +16,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/eqaug.smk"
 include: "workflow/rules/discovery.smk"
+include: "workflow/rules/downstream.smk"
 
 
 report: "workflow/report/workflow.rst"

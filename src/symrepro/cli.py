@@ -22,6 +22,7 @@ FAMILIES = {
     "eqaug": "symrepro.eqaug.cli",
     "discovery": "symrepro.discovery.cli",
     "downstream": "symrepro.downstream.cli",
+    "liegan": "symrepro.liegan.train",
 }
 
 

@@ -254,4 +254,7 @@ def all_targets():
         targets.append(f"{RESULTS}/discovery/{e}/summary.csv")
         if e in discovery_with_figure():
             targets.append(f"{RESULTS}/figures/{e}.pdf")
+    sphere = config.get("downstream", {}).get("mnist_sphere", {})
+    if sphere.get("enabled", False):
+        targets += [f"{RESULTS}/downstream/mnist_sphere/summary.csv", f"{RESULTS}/figures/mnist_sphere.pdf"]
     return targets

@@ -12,6 +12,7 @@ DATASETS = {
     "mnist14": "symrepro.datasets.mnist:Resized",
     "shapes": "symrepro.datasets.shapes",
     "heat": "symrepro.datasets.heat",
+    "mnist-sphere": "symrepro.datasets.mnist_sphere",
 }
 
 

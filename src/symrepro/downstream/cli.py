@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 
 DOWNSTREAM: dict[str, str] = {
+    "mnist_sphere": "symrepro.downstream.mnist_sphere",
 }
 
 
