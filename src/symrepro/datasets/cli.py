@@ -12,6 +12,7 @@ DATASETS = {
     "mnist14": "symrepro.datasets.mnist:Resized",
     "shapes": "symrepro.datasets.shapes",
     "heat": "symrepro.datasets.heat",
+    "toptag": "symrepro.datasets.toptag",
 }
 
 
