@@ -11,6 +11,7 @@ from .spec import GLOBAL, ExperimentSpec, GlobalView
 
 EXPERIMENTS = {
     "pde": "symrepro.experiments.pde",
+    "toptag": "symrepro.experiments.toptag",
 }
 
 
