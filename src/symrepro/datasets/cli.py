@@ -13,6 +13,7 @@ DATASETS = {
     "shapes": "symrepro.datasets.shapes",
     "heat": "symrepro.datasets.heat",
     "mnist-sphere": "symrepro.datasets.mnist_sphere",
+    "toptag": "symrepro.datasets.toptag",
 }
 
 

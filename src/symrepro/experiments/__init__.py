@@ -12,6 +12,7 @@ from .spec import GLOBAL, ExperimentSpec, GlobalView
 EXPERIMENTS = {
     "pde": "symrepro.experiments.pde",
     "mnist_sphere": "symrepro.experiments.mnist_sphere",
+    "toptag": "symrepro.experiments.toptag",
 }
 
 
