@@ -258,3 +258,32 @@ def all_targets():
     if sphere.get("enabled", False):
         targets += [f"{RESULTS}/downstream/mnist_sphere/summary.csv", f"{RESULTS}/figures/mnist_sphere.pdf"]
     return targets
+
+
+# ------------------------------------------------- downstream: mnist_sphere
+def sphere():
+    return config["downstream"]["mnist_sphere"]
+
+
+def sphere_seeds():
+    return range(sphere()["seeds"])
+
+
+def sphere_data(role):
+    return dataset_file(sphere()["data"][role])
+
+
+def sphere_files(pattern):
+    return [pattern.format(seed=s) for s in sphere_seeds()]
+
+
+SPHERE_LIEGAN = f"{RESULTS}/discovery/mnist_sphere/liegan/seed{{seed}}"
+SPHERE_CNN = f"{RESULTS}/downstream/mnist_sphere/{{variant}}/seed{{seed}}"
+
+
+def sphere_inputs():
+    return dict(
+        groups=sphere_files(f"{RESULTS}/discovery/mnist_sphere/seed{{seed}}/group.json"),
+        liegan=sphere_files(f"{SPHERE_LIEGAN}/group.json"),
+        metrics=[f for v in ("baseline", "discovered") for f in sphere_files(os.path.join(SPHERE_CNN.replace("{variant}", v), "metrics.json"))],
+    )

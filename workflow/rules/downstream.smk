@@ -5,24 +5,6 @@
 #   {results}/downstream/mnist_sphere/summary.csv and {results}/figures/mnist_sphere.pdf
 
 
-def sphere():
-    return config["downstream"]["mnist_sphere"]
-
-
-def sphere_seeds():
-    return range(sphere()["seeds"])
-
-
-def sphere_data(role):
-    return dataset_file(sphere()["data"][role])
-
-
-def sphere_files(pattern):
-    return [pattern.format(seed=s) for s in sphere_seeds()]
-
-
-SPHERE_LIEGAN = f"{RESULTS}/discovery/mnist_sphere/liegan/seed{{seed}}"
-SPHERE_CNN = f"{RESULTS}/downstream/mnist_sphere/{{variant}}/seed{{seed}}"
 
 
 rule sphere_liegan:
@@ -62,7 +44,7 @@ rule sphere_cnn:
         val=lambda w: [sphere_data("val")] if "val" in sphere()["data"] else [],
         group=lambda w: [f"{RESULTS}/discovery/mnist_sphere/seed{w.seed}/group.json"] if w.variant == "discovered" else [],
     output:
-        f"{SPHERE_CNN}/metrics.json",
+        os.path.join(SPHERE_CNN, "metrics.json"),
     params:
         args=lambda w: cli_args(dict(sphere()["cnn"]) | {"device": config["device"]}),
         group=lambda w, input: f"--group {input.group}" if input.group else "",
@@ -82,14 +64,6 @@ rule sphere_cnn:
         "symrepro downstream mnist_sphere train --variant {wildcards.variant} {params.group} {params.args}"
         " --train {input.train} --test {input.test} {params.val} --seed {wildcards.seed} --threads {threads}"
         " --out {output} > {log} 2>&1"
-
-
-def sphere_inputs():
-    return dict(
-        groups=sphere_files(f"{RESULTS}/discovery/mnist_sphere/seed{{seed}}/group.json"),
-        liegan=sphere_files(f"{SPHERE_LIEGAN}/group.json"),
-        metrics=[f for v in ("baseline", "discovered") for f in sphere_files(SPHERE_CNN.replace("{variant}", v) + "/metrics.json")],
-    )
 
 
 rule sphere_summary:
