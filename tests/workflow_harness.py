@@ -25,7 +25,7 @@ def scratch_copy(dest: Path) -> Path:
 
 
 def snakemake(workdir: Path, *args: str, configfile: str = ".test/config/config.yaml", check: bool = True,
-              timeout: float = 900) -> subprocess.CompletedProcess:
+              timeout: float = 1800) -> subprocess.CompletedProcess:
     # --configfile takes several values: it goes last, after the targets and flags
     cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *args, "--configfile", configfile]
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout)
