@@ -49,3 +49,16 @@ def test_the_quick_configuration_checks_the_claim_for_every_dynamics_experiment(
     paper = yaml.safe_load((REPO / "config/config.yaml").read_text())
     assert set(quick["eqaug"]["experiments"]) == set(paper["eqaug"]["experiments"])
     assert all(e.get("check_claim") for e in quick["eqaug"]["experiments"].values())
+
+
+def test_the_four_group_networks_are_those_of_the_papers_figure():
+    """Reference models.py: only the 2-D shift net has an invariant layer of width 32 and a
+    32 -> 10 head; the others end in an invariant layer of width 10; C4 and roto-translations
+    use LeakyReLU after it, the shift nets tanh; `trans` is the 1-D shift net."""
+    experiments = yaml.safe_load((REPO / "config/config.yaml").read_text())["eqaug"]["experiments"]
+    expected = {"groups_rot": (10, "leaky_relu", []), "groups_rototrans": (10, "leaky_relu", []),
+                "groups_trans1d": (10, "tanh", []), "groups_trans2d": (32, "tanh", [10]), "trans": (10, "tanh", [])}
+    for name, (width, activation, head) in expected.items():
+        model = experiments[name]["model"]
+        assert (model["invariant_width"], model["invariant_activation"], model["head"]) == (width, activation, head), name
+        assert model["channels"] == [1, 32, 32] and model["layer_norm"] is True, name
