@@ -65,6 +65,13 @@ MAX_CONSTITUENTS = 30  # the stand-in never has more: truncation would break its
 TOP_MASS, TOP_WIDTH = 173.0, 2.0
 W_MASS, W_WIDTH = 80.4, 2.0
 PLANARITY_CUT, PLANARITY_MARGIN = 0.12, 0.03
+# The random frames: boosts of rapidity up to MAX_RAPIDITY in a uniform direction, energy
+# scales log-uniform in SCALE_RANGE. With scales in (0.5, 2) the reference's MLP
+# (120 → 512 → 512 → 2) learned the planarity only to 0.87–0.89 accuracy from 1e5–2e5
+# jets (8–30 epochs); with (0.7, 1.4) it reaches 0.90 in 8 epochs on 1e5 jets (measured
+# on this CPU). Narrowing the boosts instead (rapidity ≤ 1) raised the accuracy further
+# but left the predictor too little constrained along boosts for the algebra to find them.
+MAX_RAPIDITY, SCALE_RANGE = 2.0, (0.7, 1.4)
 
 
 def constituent_columns(n: int) -> list[str]:
@@ -221,8 +228,8 @@ def _jets_of_class(label: int, n: int, rng: np.random.Generator) -> np.ndarray:
     raise RuntimeError(f"rejection sampling of class {label} did not converge")  # pragma: no cover
 
 
-def random_frames(n: int, rng: np.random.Generator, max_rapidity: float = 2.0,
-                  scale_range: tuple[float, float] = (0.5, 2.0)) -> np.ndarray:
+def random_frames(n: int, rng: np.random.Generator, max_rapidity: float = MAX_RAPIDITY,
+                  scale_range: tuple[float, float] = SCALE_RANGE) -> np.ndarray:
     """Random elements of O+(1,3) × R+ (n, 4, 4): scale · boost · (rotation, half of
     them composed with the parity p → −p)."""
     rotation = random_rotations(n, rng)
