@@ -108,7 +108,9 @@ def test_cgnet_has_the_paper_size_and_keeps_charts_apart():
     assert n == 494_232 and abs(n - 494_000) / 494_000 < 0.01  # the paper's "0.5 M" (ClimateNet: 494 k)
     view = SPEC.view("meridian_quarter")
     model = SPEC.predictor(view)
-    assert parameter_count(model) == 4 * n
+    assert parameter_count(model) == 4 * n and model.grouped  # 101×101 patches: the grouped layout is faster
+    assert not SPEC.predictor(SPEC.view("meridian")).grouped  # 401×401: the list of nets is
+    assert SPEC.predictor(view, grouped=False).grouped is False
     torch.manual_seed(0)
     small = SPEC.predictor(view, **TINY).eval()
     x = torch.randn(2, 4, 4, 33, 33)

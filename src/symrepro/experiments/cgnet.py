@@ -27,11 +27,11 @@ their input (residual). Every spatial convolution and pooling pads CIRCULARLY.
 Parameters at 4 input channels, 3 classes, M = 3, N = 21, c = 32: 494 212 (the
 paper's "0.5 M"; `parameter_count`).
 
-K independent nets (one per chart) run as ONE net whose every layer is grouped by
-chart (`charts` = K): convolutions with K groups (depth-wise ones with K·C groups),
-per-channel BN and PReLU, concatenations chart by chart. The K nets share nothing;
-on the CPU this is faster than a loop over K separate nets (measured in
-`ChartCGNet`'s docstring).
+K independent nets (one per chart) run either as ONE net whose every layer is
+grouped by chart (`charts` = K): convolutions with K groups (depth-wise ones with
+K·C groups), per-channel BN and PReLU, concatenations chart by chart; or as a list of
+K nets (`ChartCGNet(grouped=False)`). The K nets share nothing; which layout is
+faster on the CPU depends on the patch size (measured in `ChartCGNet`'s docstring).
 """
 
 from __future__ import annotations
@@ -164,11 +164,16 @@ class CGNet(nn.Module):
 class ChartCGNet(nn.Module):
     """One CGNet per chart: patches (B, K, C_in, P, P) -> logits (B, K, classes, P, P).
 
-    `grouped` (default): the K nets as one chart-grouped net; otherwise a ModuleList of
-    K nets run one after the other (same functions, other parameter layout). Measured
-    on 2 CPU cores (torch 2.13, one forward + backward of one 4-chart sample,
-    CGNet M = 3, N = 21, c = 32): see the README of the climate experiment;
-    the grouped form is the default because it was the faster one.
+    `grouped`: the K nets as one chart-grouped net; otherwise a ModuleList of K nets
+    run one after the other (the same functions, another parameter layout: a
+    predictor.pt of one layout does not load into the other). Measured (torch 2.13,
+    2 shared CPU cores, 2 threads, one forward + backward of one 4-chart sample,
+    M = 3, N = 21, c = 32, interleaved runs): P = 101: grouped 0.21 s, list 0.36 s;
+    P = 201: 0.6–0.8 s vs 0.6–0.9 s; P = 401: grouped 1.8–2.1 s, list 1.5 s (one
+    thread: 0.23 vs 0.33 s at 101, 2.6 vs 2.5 s at 401). Grouped pays off for small
+    patches, whose many tiny per-chart kernels it merges; at 401×401 the per-chart
+    convolutions are large enough on their own. The climate experiment picks the
+    layout by patch size.
     """
 
     def __init__(self, charts: int, in_channels: int = 4, classes: int = 3, m: int = 3, n: int = 21,

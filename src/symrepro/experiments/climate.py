@@ -16,7 +16,8 @@ holds rows round(0.35H) − R … round(0.65H) + R and columns round(W/2) − R 
 round(W/2) + R. Views: `meridian` (768×1152: crop 631×401, R 200, out 150) and
 `meridian_quarter` (192×288: crop 159×101, R 50, out 38).
 
-Predictor: `ChartCGNet` (experiments/cgnet.py), options m, n, channels, grouped.
+Predictor: `ChartCGNet` (experiments/cgnet.py), options m, n, channels (base width),
+grouped (default: the faster layout for the patch size).
 Losses: per-sample mean cross-entropy over pixels of logits against one-hot targets
 (task) or against the softmax of Φ(x) transformed (equivariance); inputs resampled
 bilinearly, class probabilities by nearest neighbour.
@@ -91,8 +92,16 @@ def view(name: str) -> MeridianCharts:
     return MeridianCharts(*VIEWS[name], name=name)
 
 
-def predictor(view: MeridianCharts, m: int = 3, n: int = 21, channels: int = 32, grouped: bool = True) -> ChartCGNet:
-    """K = 4 CGNets (paper: M = 3, N = 21, base width 32: 494 232 parameters each)."""
+GROUPED_UP_TO = 301  # patch side up to which the chart-grouped CGNet is the faster layout (ChartCGNet)
+
+
+def predictor(view: MeridianCharts, m: int = 3, n: int = 21, channels: int = 32,
+              grouped: bool | None = None) -> ChartCGNet:
+    """K = 4 CGNets (paper: M = 3, N = 21, base width 32: 494 232 parameters each).
+    `grouped` None: the layout measured faster on the CPU for the view's patch size
+    (grouped up to `GROUPED_UP_TO`, i.e. `meridian_quarter`; a list of nets for `meridian`)."""
+    if grouped is None:
+        grouped = 2 * view.in_radius + 1 <= GROUPED_UP_TO
     return ChartCGNet(len(view), in_channels=len(CHANNELS), classes=len(CLASSES), m=m, n=n, channels=channels,
                       grouped=bool(grouped))
 
