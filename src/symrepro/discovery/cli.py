@@ -6,6 +6,8 @@ experiment (see `symrepro.discovery.run` for the steps, `artifacts` for the file
     cosets     --data D --predictor P --algebra A         -> cosets.json
     group      --algebra A [--cosets C]                   -> group.json
     evaluate   --data D --predictor P                     -> eval.json
+    probe      --data D --predictor P [--t T…]            -> probe.json (excess equivariance loss
+                                                             along J, diag(1,0), diag(0,1), E12, E21)
     summarize  --groups G… --algebras A…                  -> summary.csv
     plot       --groups G… --algebras A…                  -> figure
 
@@ -109,6 +111,16 @@ def cmd_evaluate(args) -> None:
     log.info("evaluation: %s", metrics)
 
 
+def cmd_probe(args) -> None:
+    from .probe import mean_excess, probe, write_probe
+
+    payload = probe(_spec(args), args.view, args.data, args.predictor, t=args.t, batch_size=args.batch_size,
+                    seed=args.seed, device=args.device, threads=args.threads, max_samples=args.max_samples)
+    write_probe(args.out, payload)
+    log.info("probe: mean excess equivariance loss per direction %s (baseline %.6g)",
+             {k: round(v, 6) for k, v in mean_excess(payload).items()}, payload["baseline"])
+
+
 def _runs(args):
     from ..symmetry import MatrixGroup
     from .artifacts import read_algebra
@@ -209,6 +221,14 @@ def register(families) -> None:
     _run_arguments(p)
     p.add_argument("--predictor", required=True)
     p.set_defaults(func=cmd_evaluate)
+
+    p = steps.add_parser("probe", help="excess equivariance loss of the predictor along five fixed directions "
+                                       "-> probe.json")
+    _run_arguments(p)
+    p.add_argument("--predictor", required=True)
+    p.add_argument("--t", type=float, nargs="+", default=[0.1, 0.25, 0.5],
+                   help="magnitudes t: the probe uses g = expm(±t D) for each unit direction D")
+    p.set_defaults(func=cmd_probe)
 
     for name, help_text, func in (
             ("summarize", "comparison with the reference group per run -> summary.csv", cmd_summarize),

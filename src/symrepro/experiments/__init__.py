@@ -13,6 +13,7 @@ EXPERIMENTS = {
     "pde": "symrepro.experiments.pde",
     "mnist_sphere": "symrepro.experiments.mnist_sphere",
     "toptag": "symrepro.experiments.toptag",
+    "climate": "symrepro.experiments.climate",
 }
 
 

@@ -1,0 +1,142 @@
+"""The directional probe: analytic predictors with known symmetries, the file format,
+the command line, bad input."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from symrepro.cli import main
+from symrepro.datasets.hdf5 import write_arrays
+from symrepro.datasets.heat import draw_parameters, initial_fields
+from symrepro.discovery import run
+from symrepro.discovery.probe import (PROBE_FORMAT, directions, mean_excess, measure, probe, read_probe, t_values,
+                                      write_probe)
+from symrepro.discovery.trainers import Settings
+from symrepro.errors import InputError
+from symrepro.experiments import get
+
+PDE, CLIMATE = get("pde"), get("climate")
+NAMES = ("J", "diag10", "diag01", "E12", "E21")
+
+
+def identity(patches):
+    """Φ(x) = x commutes with every g (the same resampling on both sides): excess 0 everywhere."""
+    return patches
+
+
+def x_derivative(patches):
+    """A fixed horizontal central difference: orientation-dependent. It commutes with
+    x -> (x + t y, e^t y) (E12, diag(0,1)) but not with rotations, x-scalings or E21."""
+    b, k, c, h, w = patches.shape
+    q = F.pad(patches.reshape(b * k * c, 1, h, w), (1, 1, 0, 0), mode="replicate")
+    return ((q[..., 2:] - q[..., :-2]) / 2).reshape(b, k, c, h, w)
+
+
+def laplacian(patches):
+    """The 5-point Laplacian: rotation-invariant to second order, not scale-invariant."""
+    b, k, c, h, w = patches.shape
+    q = F.pad(patches.reshape(b * k * c, 1, h, w), (1, 1, 1, 1), mode="replicate")
+    out = q[..., 1:-1, 2:] + q[..., 1:-1, :-2] + q[..., 2:, 1:-1] + q[..., :-2, 1:-1] - 4 * q[..., 1:-1, 1:-1]
+    return out.reshape(b, k, c, h, w)
+
+
+@pytest.fixture(scope="module")
+def heat_fields():
+    return initial_fields(draw_parameters(4, torch.Generator().manual_seed(0)))[:, None].float()
+
+
+def test_directions_and_t_values():
+    dirs = directions()
+    assert tuple(dirs) == NAMES
+    assert all(np.linalg.norm(m) == pytest.approx(1.0) for m in dirs.values())
+    np.testing.assert_allclose(dirs["J"], np.array([[0, -1], [1, 0]]) / math.sqrt(2))
+    assert t_values() == [-0.5, -0.25, -0.1, 0.1, 0.25, 0.5]
+    assert t_values([0.3]) == [-0.3, 0.3]
+    for bad in ([0.0], [-0.1], [float("nan")], [], [0.1, 0.1], ["x"]):
+        with pytest.raises(InputError, match="--t"):
+            t_values(bad)
+
+
+def test_identity_is_symmetric_everywhere_and_the_derivative_is_not(heat_fields):
+    view = PDE.view("atlas2")
+    same = measure(PDE, view, identity, heat_fields, batch_size=3)
+    dx = measure(PDE, view, x_derivative, heat_fields, batch_size=4)
+    assert same["samples"] == dx["samples"] == 4 and same["charts"] == 3 and len(same["t"]) == 6
+    assert all(abs(v) < 1e-7 for name in NAMES for v in same["excess"][name])
+    a, b = mean_excess(same), mean_excess(dx)
+    assert b["J"] > 1e-3  # a probe that returned zeros fails here
+    assert b["J"] >= 5 * a["J"] and min(dx["excess"]["J"]) > 1e-4  # every t, both signs
+    assert b["diag10"] > 1e-3 and b["E21"] > 1e-3
+    # the directions it does commute with (up to discretisation)
+    assert b["diag01"] < 0.01 * b["J"] and b["E12"] < 0.05 * b["J"]
+    # the excess grows with |t|
+    t = np.asarray(dx["t"])
+    ex = np.asarray(dx["excess"]["J"])
+    assert ex[np.abs(t) == 0.5].mean() > ex[np.abs(t) == 0.1].mean()
+    lap = mean_excess(measure(PDE, view, laplacian, heat_fields, batch_size=4))
+    assert lap["J"] < 0.2 * min(lap["diag10"], lap["diag01"])  # rotation-invariant, not scale-invariant
+
+
+def test_climate_probe_separates_pixelwise_from_oriented_predictors(tmp_path):
+    from test_climate_experiment import write_file
+
+    x, _ = CLIMATE.load(write_file(tmp_path / "climate.h5", n=2))
+    view = CLIMATE.view("meridian_quarter")
+    pixelwise = mean_excess(measure(CLIMATE, view, lambda p: 3 * p[:, :, :3], x, t=[0.25]))
+    oriented = measure(CLIMATE, view, lambda p: 30 * x_derivative(p)[:, :, :3], x, t=[0.25])
+    assert oriented["baseline"] > 0  # the entropy floor of a cross-entropy, removed from the excess
+    assert mean_excess(oriented)["J"] > 0.02 and mean_excess(oriented)["J"] >= 5 * abs(pixelwise["J"])
+
+
+def test_global_views_are_refused():
+    with pytest.raises(InputError, match="local view"):
+        measure(get("toptag"), get("toptag").view(), lambda x: x, torch.zeros(2, 30, 4))
+
+
+def test_probe_file_round_trip_and_command_line(tmp_path, heat_fields):
+    data = tmp_path / "heat.h5"
+    fields = heat_fields[:, 0].numpy()
+    write_arrays(data, {"initial": fields, "final": fields})
+    settings = Settings(batch_size=4)
+    run.train_predictor(PDE, "atlas2", data, tmp_path / "predictor.pt", options={"hidden": 4, "layers": 2}, epochs=1,
+                        settings=settings, seed=0, device="cpu", threads=1)
+    payload = probe(PDE, "atlas2", data, tmp_path / "predictor.pt", t=[0.2], batch_size=2, device="cpu",
+                    threads=1, max_samples=3)
+    assert payload["format"] == PROBE_FORMAT and payload["samples"] == 3 and payload["t"] == [-0.2, 0.2]
+    write_probe(tmp_path / "probe.json", payload)
+    back = read_probe(tmp_path / "probe.json")
+    assert back == json.loads(json.dumps(payload)) and mean_excess(back) == pytest.approx(payload["mean_excess"])
+    assert set(back["directions"]) == set(NAMES) and np.asarray(back["directions"]["J"]).shape == (2, 2)
+
+    common = ["discovery", "probe", "--experiment", "pde", "--view", "atlas2", "--data", str(data), "--predictor",
+              str(tmp_path / "predictor.pt"), "--batch-size", "4", "--device", "cpu", "--threads", "1",
+              "--max-samples", "2"]
+    assert main([*common, "--t", "0.1", "0.3", "--out", str(tmp_path / "cli.json")]) == 0
+    cli = read_probe(tmp_path / "cli.json")
+    assert cli["t"] == [-0.3, -0.1, 0.1, 0.3] and cli["experiment"] == "pde" and cli["samples"] == 2
+    assert all(len(v) == 4 for v in cli["excess"].values())
+    for bad in (["0"], ["-0.1"], ["0.1", "0.1"]):
+        assert main([*common, "--t", *bad, "--out", str(tmp_path / "bad.json")]) == 2
+    assert not (tmp_path / "bad.json").exists()
+    (tmp_path / "other.json").write_text(json.dumps({"format": "symrepro.eval/1"}))
+    with pytest.raises(InputError, match="symrepro.probe/1"):
+        read_probe(tmp_path / "other.json")
+
+
+def test_climate_probe_through_the_command_line(tmp_path):
+    from test_climate_experiment import write_file
+
+    data = write_file(tmp_path / "climate_train.h5", n=2)
+    run.train_predictor(CLIMATE, "meridian_quarter", data, tmp_path / "predictor.pt",
+                        options={"m": 1, "n": 2, "channels": 4}, epochs=1, settings=Settings(batch_size=2), seed=0,
+                        device="cpu", threads=1)
+    assert main(["discovery", "probe", "--experiment", "climate", "--view", "meridian_quarter", "--data", str(data),
+                 "--predictor", str(tmp_path / "predictor.pt"), "--t", "0.25", "--device", "cpu", "--threads", "1",
+                 "--out", str(tmp_path / "probe.json")]) == 0
+    payload = read_probe(tmp_path / "probe.json")
+    assert payload["view"] == "meridian_quarter" and payload["charts"] == 4 and payload["out_radius"] == 38
+    assert all(np.isfinite(v) for v in mean_excess(payload).values()) and payload["baseline"] > 0
