@@ -18,8 +18,8 @@ def test_schema_enums_equal_the_registries():
     experiment = SCHEMA["$defs"]["experiment"]["properties"]
     assert set(experiment["model"]["properties"]["group"]["enum"]) == set(GROUPS)
     assert set(experiment["task"]["enum"]) == set(TASK_LOADERS)
-    discovery = SCHEMA["properties"]["discovery"]["properties"]["experiments"]
-    assert set(discovery["propertyNames"]["enum"]) == set(EXPERIMENTS)
+    block = SCHEMA["$defs"]["discovery_experiment"]["properties"]
+    assert set(block["experiment"]["enum"]) == set(EXPERIMENTS)
 
 
 def test_discovery_step_options_are_settings_or_step_arguments():
@@ -37,7 +37,7 @@ def test_shipped_configs_name_registered_commands_views_and_datasets():
             command = "mnist-idx" if name == "mnist" else entry.get("command", name)
             assert command in DATASETS, (path, name)
         for name, block in config.get("discovery", {}).get("experiments", {}).items():
-            spec = get(name)
+            spec = get(block.get("experiment", name))
             assert set(block.get("views") or [""]) <= set(spec.views) | {""}, (path, name)
             for role, dataset in block["data"].items():
                 assert dataset in config["datasets"] or dataset in yaml.safe_load(

@@ -206,8 +206,15 @@ def seed_of(run):
     return int(os.path.basename(run).removeprefix("seed"))
 
 
+def spec_name(block):
+    """The registered experiment a discovery block runs: its `experiment` key, else its own
+    name (a block such as `climate_control` runs `climate` on other data)."""
+    return discovery(block).get("experiment", block)
+
+
 def discovery_run_arguments(wildcards):
-    return f"--experiment {wildcards.experiment} --view '{view_of(wildcards.run)}' --seed {seed_of(wildcards.run)}"
+    return (f"--experiment {spec_name(wildcards.experiment)} --view '{view_of(wildcards.run)}'"
+            f" --seed {seed_of(wildcards.run)}")
 
 
 def discovery_evaluations(experiment):
@@ -236,6 +243,14 @@ def discovery_cosets_input(wildcards):
 
 def discovery_with_figure():
     return [e for e in discovery_experiments() if discovery(e).get("figure", True)]
+
+
+def discovery_with_probe():
+    return [e for e in discovery_experiments() if discovery(e).get("probe")]
+
+
+def discovery_probes(experiment):
+    return discovery_run_files(experiment, "probe.json") if experiment in discovery_with_probe() else []
 
 
 def discovery_with_evaluation():

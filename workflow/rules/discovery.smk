@@ -3,6 +3,7 @@
 # with run = {view}/seed{S} (or seed{S} for single-view experiments):
 #   predictor.pt -> algebra.json -> cosets.json (when the block has `cosets`) -> group.json
 #   [-> eval.json when the block names an `eval` data set]
+#   [-> probe.json when the block has `probe` (excess loss along five fixed directions)]
 # then summary.csv over all runs and the figure {results}/figures/{experiment}.pdf.
 # The predictor is trained once and frozen: algebra and cosets are measured against it.
 
@@ -105,6 +106,7 @@ rule discovery_group:
         f"{DISCOVERY_RUN}/group.json",
     params:
         cosets=lambda w, input: f"--cosets {input.cosets}" if input.cosets else "",
+        spec=lambda w: spec_name(w.experiment),
     localrule: True
     log:
         f"{LOGS}/discovery/{{experiment}}/{{run}}/group.log",
@@ -113,7 +115,7 @@ rule discovery_group:
     conda:
         "../../envs/symrepro.yaml"
     shell:
-        "symrepro discovery group --experiment {wildcards.experiment} --algebra {input.algebra} {params.cosets}"
+        "symrepro discovery group --experiment {params.spec} --algebra {input.algebra} {params.cosets}"
         " --out {output} > {log} 2>&1"
 
 
@@ -144,6 +146,34 @@ rule discovery_evaluate:
         " --predictor {input.predictor} --threads {threads} --out {output} > {log} 2>&1"
 
 
+rule discovery_probe:
+    wildcard_constraints:
+        experiment=regex(discovery_with_probe()),
+        run=DISCOVERY_WILDCARDS["run"],
+    input:
+        data=lambda w: discovery_data(w.experiment, "eval" if "eval" in discovery(w.experiment)["data"] else "train"),
+        predictor=f"{DISCOVERY_RUN}/predictor.pt",
+    output:
+        f"{DISCOVERY_RUN}/probe.json",
+    params:
+        run=discovery_run_arguments,
+        args=lambda w: discovery_step_args(w.experiment, "probe"),
+    threads: lambda w: resources_of(discovery(w.experiment), "threads")
+    resources:
+        mem_mb=lambda w: resources_of(discovery(w.experiment), "mem_mb"),
+        runtime=lambda w: resources_of(discovery(w.experiment), "runtime"),
+        gpu=lambda w: resources_of(discovery(w.experiment), "gpu"),
+    log:
+        f"{LOGS}/discovery/{{experiment}}/{{run}}/probe.log",
+    benchmark:
+        f"{BENCHMARKS}/discovery/{{experiment}}/{{run}}/probe.tsv"
+    conda:
+        "../../envs/symrepro.yaml"
+    shell:
+        "symrepro discovery probe {params.run} {params.args} --data {input.data}"
+        " --predictor {input.predictor} --threads {threads} --out {output} > {log} 2>&1"
+
+
 rule discovery_summary:
     wildcard_constraints:
         experiment=DISCOVERY_WILDCARDS["experiment"],
@@ -161,6 +191,7 @@ rule discovery_summary:
         ),
     params:
         evaluations=lambda w, input: f"--evaluations {input.evaluations}" if input.evaluations else "",
+        spec=lambda w: spec_name(w.experiment),
     localrule: True
     log:
         f"{LOGS}/discovery/{{experiment}}/summary.log",
@@ -169,7 +200,7 @@ rule discovery_summary:
     conda:
         "../../envs/symrepro.yaml"
     shell:
-        "symrepro discovery summarize --experiment {wildcards.experiment} --groups {input.groups}"
+        "symrepro discovery summarize --experiment {params.spec} --groups {input.groups}"
         " --algebras {input.algebras} {params.evaluations} --out {output} > {log} 2>&1"
 
 
@@ -187,6 +218,8 @@ rule discovery_figure:
             subcategory="{experiment}",
             labels={"experiment": "{experiment}", "type": "figure"},
         ),
+    params:
+        spec=lambda w: spec_name(w.experiment),
     localrule: True
     log:
         f"{LOGS}/figures/{{experiment}}.log",
@@ -195,5 +228,5 @@ rule discovery_figure:
     conda:
         "../../envs/symrepro.yaml"
     shell:
-        "symrepro discovery plot --experiment {wildcards.experiment} --groups {input.groups}"
+        "symrepro discovery plot --experiment {params.spec} --groups {input.groups}"
         " --algebras {input.algebras} --out {output} > {log} 2>&1"
