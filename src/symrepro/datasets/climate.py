@@ -573,7 +573,7 @@ def _smooth_noise(height: int, width: int, rng: np.random.Generator, cells: int 
     w0 = max(4, min(width, _round(cells * width / height)))
     coarse = ndimage.gaussian_filter(rng.standard_normal((h0, w0)), 0.7, mode=("nearest", "wrap"))
     coarse /= coarse.std() + 1e-12
-    fine = ndimage.zoom(coarse, (height / h0, width / w0), order=1, mode="grid-wrap", grid_mode=True)
+    fine = ndimage.zoom(coarse, (height / h0, width / w0), order=3, mode="grid-wrap", grid_mode=True)
     return fine[:height, :width].astype(np.float32)
 
 
@@ -676,25 +676,26 @@ def draw_features(height: int, width: int, rng: np.random.Generator, control: bo
                                wind=rng.uniform(25, 40), sense=1.0 if north else -1.0))
     for k in range(int(rng.integers(3, 6))):
         row, col = place(k < 2)
+        wind_angle = rng.uniform(0, 360)  # drawn for both sources: the same seed gives the same features
         length = 260 * s * rng.uniform(0.8, 1.2)
         # half of the bands inside the crop run roughly east–west, so the control keeps AR pixels there
         angle = rng.uniform(-25, 25) if k == 0 else rng.uniform(0, 180)
         features.append(Band(row, col, length=length, width=7 * s * rng.uniform(0.8, 1.2), angle=angle,
                              curvature=rng.uniform(-1, 1) * 1.0 / length, tmq=rng.uniform(3.0, 4.0),
                              wind=float(rng.choice([-1.0, 1.0])) * rng.uniform(20, 30),
-                             wind_angle=rng.uniform(0, 360) if control else None))
+                             wind_angle=wind_angle if control else None))
     return features
 
 
 def render(height: int, width: int, features: list, rng: np.random.Generator | None, *, control: bool = False,
-           stats_name: str = "atlas") -> tuple[dict, np.ndarray]:
+           stats_name: str = "atlas", latitude_profile: bool = True) -> tuple[dict, np.ndarray]:
     """Fields (physical units, float32) and labels (uint8) of a stand-in state with the
-    given features; `rng` None gives a featureless flat background (the means plus the
-    latitude profiles)."""
+    given features; `rng` None gives a noise-free background (the means, plus the
+    latitude profiles unless `latitude_profile` is False)."""
     means, stds = stats(stats_name)
     mean, std = dict(zip(VARIABLES, means)), dict(zip(VARIABLES, stds))
     lat = np.radians(regular_grid(height, width)[0]).astype(np.float32)
-    profile = (2 * np.cos(lat) ** 2 - 1)[:, None]
+    profile = (2 * np.cos(lat) ** 2 - 1)[:, None] * float(latitude_profile)
     anom = {v: np.zeros((height, width), np.float32) for v in VARIABLES}
     footprint = np.zeros((height, width), bool) if control else None
     for feature in features:
