@@ -466,11 +466,12 @@ def _record(manifest_path: Path, name: str, entry: dict) -> None:
                                "files": dict(sorted(files.items()))})
 
 
-def list_remote(base_url: str, split: str, retries: int = 3, timeout: float = 60.0) -> list[str]:
+def list_remote(base_url: str, split: str, retries: int = 3, timeout: float = 60.0, backoff: float = 1.0) -> list[str]:
+    """The file names of the split's directory index at `base_url`/`split`/."""
     from .download import fetch_bytes
 
     url = urllib.parse.urljoin(base_url.rstrip("/") + "/", f"{split}/")
-    text = fetch_bytes([url], retries=retries, timeout=timeout, backoff=2.0).decode("utf-8", "replace")
+    text = fetch_bytes([url], retries=retries, timeout=timeout, backoff=backoff).decode("utf-8", "replace")
     names = parse_index(text)
     if not names:
         raise InputError(f"the directory index {url} lists no data-YYYY-MM-DD-HH-1_K.nc files")
