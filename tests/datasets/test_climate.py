@@ -319,3 +319,17 @@ def test_bad_arguments_are_named(tmp_path, capsys):
                      str(tmp_path / "raw"), "--out", str(tmp_path / "x.h5"), *extra]) == 2
         assert message in capsys.readouterr().err
         assert not (tmp_path / "x.h5").exists()
+
+
+def test_end_to_end_with_the_icosahedral_grid(tmp_path):
+    grid = pytest.importorskip("symrepro.icosahedral.grid")
+    assert main(["data", "climate", "--source", "synthetic", "--split", "test", "--raw-dir", str(tmp_path / "raw"),
+                 "--out", str(tmp_path / "climate_test.h5"), "--shape", "192", "288", "--n-files", "1",
+                 "--ico-resolution", "4"]) == 0
+    lat, lon = (np.asarray(a, np.float64) for a in grid.ico_lat_lon(4))
+    with h5py.File(tmp_path / "climate_test.h5") as f:
+        assert f["ico/fields"].shape == (1, 16, 5, 16, 32) and f["ico/labels"].shape == (1, 5, 16, 32)
+        index = f["ico/source_index"][()]
+    grid_lat, grid_lon = climate.regular_grid(192, 288)
+    assert (np.abs(grid_lat[index // 288] - lat) <= 90 / 191 + 1e-9).all()  # within half a cell
+    assert (np.abs((grid_lon[index % 288] - lon + 180) % 360 - 180) <= 180 / 288 + 1e-9).all()

@@ -471,7 +471,10 @@ def list_remote(base_url: str, split: str, retries: int = 3, timeout: float = 60
     from .download import fetch_bytes
 
     url = urllib.parse.urljoin(base_url.rstrip("/") + "/", f"{split}/")
-    text = fetch_bytes([url], retries=retries, timeout=timeout, backoff=backoff).decode("utf-8", "replace")
+    try:
+        text = fetch_bytes([url], retries=retries, timeout=timeout, backoff=backoff).decode("utf-8", "replace")
+    except InputError as err:
+        raise InputError(f"the directory index {url} could not be read: {err}") from err
     names = parse_index(text)
     if not names:
         raise InputError(f"the directory index {url} lists no data-YYYY-MM-DD-HH-1_K.nc files")
