@@ -1,4 +1,4 @@
-"""ClimateNet (CAM5 fields with tropical-cyclone and atmospheric-river labels): download + conversion, or an offline stand-in.
+"""ClimateNet (CAM5 fields, tropical-cyclone and atmospheric-river labels): download + conversion, or a stand-in.
 
 Reference data (Prabhat et al., ClimateNet): one netCDF4 file per (timestamp,
 annotator), `data-YYYY-MM-DD-HH-1_K.nc`, under the NERSC portal directories
@@ -95,7 +95,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import html
-import json
 import logging
 import math
 import os
