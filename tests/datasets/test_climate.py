@@ -167,6 +167,8 @@ def test_flaky_server_is_retried(portal, tmp_path, ico, mirror):
 def test_official_needs_a_manifest_option_and_a_listed_file(portal, tmp_path, ico, mirror, capsys):
     assert official(tmp_path, portal) == 2
     assert "--write-manifest" in capsys.readouterr().err
+    assert official(tmp_path, portal, "--write-manifest", str(tmp_path / "m.json"), "--shape", "192", "288") == 2
+    assert "--shape applies to the stand-in" in capsys.readouterr().err
     assert official(tmp_path, portal, "--manifest", str(tmp_path / "missing.json")) == 2
     assert "--manifest" in capsys.readouterr().err
     (tmp_path / "partial.json").write_text(json.dumps({"format": climate.MANIFEST_FORMAT, "files": {

@@ -769,10 +769,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="converted HDF5 file (conventionally climate_<split>.h5)")
     parser.add_argument("--ico-resolution", type=int, default=6, help="icosahedral grid resolution r")
     parser.add_argument("--stats", default="atlas", help=f"normalisation means/stds: one of {sorted(STATS)}")
-    parser.add_argument("--n-files", type=int, default=8, help="stand-in files per split (synthetic/control)")
-    parser.add_argument("--shape", type=int, nargs=2, default=list(OFFICIAL_SHAPE), metavar=("H", "W"),
-                        help="stand-in grid (synthetic/control)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the stand-in (synthetic/control)")
+    parser.add_argument("--n-files", type=int, default=None, help="stand-in files per split (synthetic/control; "
+                                                                 "default 8)")
+    parser.add_argument("--shape", type=int, nargs=2, default=None, metavar=("H", "W"),
+                        help="stand-in grid (synthetic/control; default 768 1152)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the stand-in (synthetic/control; default 0)")
     parser.add_argument("--manifest", default=None, help="pinned SHA-256 manifest (JSON) every file must match")
     parser.add_argument("--write-manifest", default=None, help="record SHA-256 and size of the downloads here")
     parser.add_argument("--keep-raw", action="store_true", help="keep the raw files after conversion")
@@ -787,6 +788,9 @@ def run(args: argparse.Namespace) -> None:
     if args.stats not in STATS:
         raise InputError(f"--stats must be one of {sorted(STATS)}, got {args.stats!r}")
     if args.source == "official":
+        for option in ("n_files", "shape", "seed"):
+            if getattr(args, option) is not None:
+                raise InputError(f"--{option.replace('_', '-')} applies to the stand-in (synthetic/control) only")
         if args.manifest is not None and not Path(args.manifest).is_file():
             raise InputError(f"--manifest {args.manifest} does not exist")
         files = download(args.base_url, args.split, args.raw_dir, manifest=args.manifest,
@@ -797,8 +801,8 @@ def run(args: argparse.Namespace) -> None:
         for option in ("manifest", "write_manifest", "max_files"):
             if getattr(args, option) is not None:
                 raise InputError(f"--{option.replace('_', '-')} applies to --source official only")
-        files = synthetic_files(args.source, args.split, args.raw_dir, args.n_files, tuple(args.shape), args.seed,
-                                args.stats)
+        files = synthetic_files(args.source, args.split, args.raw_dir, 8 if args.n_files is None else args.n_files,
+                                tuple(args.shape or OFFICIAL_SHAPE), args.seed or 0, args.stats)
         expected = None
     count = convert(files, args.out, source=args.source, split=args.split, ico_resolution=args.ico_resolution,
                     stats_name=args.stats, expected_shape=expected, keep_raw=args.keep_raw)
