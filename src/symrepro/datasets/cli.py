@@ -14,6 +14,7 @@ DATASETS = {
     "heat": "symrepro.datasets.heat",
     "mnist-sphere": "symrepro.datasets.mnist_sphere",
     "toptag": "symrepro.datasets.toptag",
+    "climate": "symrepro.datasets.climate",
 }
 
 
