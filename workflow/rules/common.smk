@@ -103,8 +103,8 @@ def dataset_args(name):
     options = {k: v for k, v in entry.items() if k not in DATASET_KEYS}
     if "mnist" in entry.get("inputs", []):
         options["raw_dir"] = MNIST_RAW
-    elif entry.get("raw_dir"):
-        options["raw_dir"] = f"{DATA}/raw/{entry.get('command', name)}"
+    elif entry.get("raw_dir"):  # one raw directory per data set: stand-ins of one command never collide
+        options["raw_dir"] = f"{DATA}/raw/{name}"
     return f"{entry.get('command', name)} {cli_args(options)}"
 
 
