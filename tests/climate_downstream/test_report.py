@@ -69,7 +69,9 @@ def test_claim_check_from_cli(runs, tmp_path):
 
 
 def _probe(path, directions, excess):
-    write_json(path, {"format": "symrepro.probe/1", "directions": directions, "t": [-0.1, 0.1], "excess": excess})
+    """A probe.json as symrepro.discovery.probe writes it (directions name -> matrix, excess name -> per t)."""
+    write_json(path, {"format": "symrepro.probe/1", "directions": {d: [[1.0, 0.0], [0.0, 0.0]] for d in directions},
+                      "t": [-0.1, 0.1], "excess": dict(zip(directions, excess))})
     return path
 
 
@@ -78,7 +80,7 @@ def test_plot_with_and_without_probes(runs, tmp_path):
     assert (tmp_path / "climate.pdf").read_bytes()[:4] == b"%PDF"
     probes = {"stand-in": _probe(tmp_path / "p1.json", ["rot", "scale"], [[0.0, 0.01], [0.2, 0.3]]),
               "negative control": _probe(tmp_path / "p2.json", ["rot", "scale"], [[0.1, 0.2], [0.2, 0.3]]),
-              "real": _probe(tmp_path / "p3.json", [{"name": "rot"}, {"name": "scale"}], [[0.0, 0.0], [0.0, 0.01]])}
+              "real": _probe(tmp_path / "p3.json", ["rot", "scale"], [[0.0, 0.0], [0.0, 0.01]])}
     plot(runs, tmp_path / "with_probes.pdf", probes)
     data = (tmp_path / "with_probes.pdf").read_bytes()
     assert data[:4] == b"%PDF" and len(data) > 1000

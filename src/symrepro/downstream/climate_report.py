@@ -86,22 +86,26 @@ def check_claim(frame: pd.DataFrame, max_difference: float = 0.03, min_iou: floa
 
 # ------------------------------------------------------------------------- probes
 def read_probe(path) -> dict:
-    """directions (names), t values and excess loss (directions × t) of a probe.json."""
+    """Directions (names), t values and excess loss (directions × t) of a probe.json
+    (as `symrepro.discovery.probe` writes it: "directions" name -> 2×2 matrix, "t"
+    the signed values, "excess" name -> one value per t)."""
     p = read_json_object(path, PROBE_FORMAT, "probe file")
     for key in ("directions", "t", "excess"):
         if key not in p:
             raise InputError(f"probe file {path}: missing key {key!r}")
-    names = []
-    for i, d in enumerate(p["directions"]):
-        names.append(d if isinstance(d, str) else (d.get("name") if isinstance(d, dict) and "name" in d else f"d{i}"))
+    if not isinstance(p["directions"], dict) or not isinstance(p["excess"], dict):
+        raise InputError(f"probe file {path}: 'directions' and 'excess' must map direction names to values")
+    names = list(p["directions"])
+    missing = [n for n in names if n not in p["excess"]]
+    if missing:
+        raise InputError(f"probe file {path}: 'excess' has no values for directions {missing}")
     try:
-        excess = np.asarray(p["excess"], dtype=np.float64)
         t = np.asarray(p["t"], dtype=np.float64).reshape(-1)
+        excess = np.array([np.asarray(p["excess"][n], dtype=np.float64).reshape(-1) for n in names])
     except (TypeError, ValueError) as err:
         raise InputError(f"probe file {path}: 't' and 'excess' must be numbers: {err}") from err
     if excess.shape != (len(names), len(t)):
-        raise InputError(f"probe file {path}: 'excess' has shape {excess.shape}, expected "
-                         f"(directions, t) = {(len(names), len(t))}")
+        raise InputError(f"probe file {path}: 'excess' needs one value per t ({len(t)}) for each direction")
     return {"directions": names, "t": t, "excess": excess}
 
 
