@@ -8,6 +8,7 @@ import importlib
 
 DOWNSTREAM: dict[str, str] = {
     "mnist_sphere": "symrepro.downstream.mnist_sphere",
+    "climate": "symrepro.downstream.climate",
 }
 
 
