@@ -39,6 +39,7 @@ def test_shipped_configs_name_registered_commands_views_and_datasets():
         for name, block in config.get("discovery", {}).get("experiments", {}).items():
             spec = get(block.get("experiment", name))
             assert set(block.get("views") or [""]) <= set(spec.views) | {""}, (path, name)
+            assert block.get("view", "") in set(spec.views) | {""}, (path, name)
             for role, dataset in block["data"].items():
                 assert dataset in config["datasets"] or dataset in yaml.safe_load(
                     (REPO / "config/config.yaml").read_text())["datasets"], (path, name, role)

@@ -213,8 +213,8 @@ def spec_name(block):
 
 
 def discovery_run_arguments(wildcards):
-    return (f"--experiment {spec_name(wildcards.experiment)} --view '{view_of(wildcards.run)}'"
-            f" --seed {seed_of(wildcards.run)}")
+    view = view_of(wildcards.run) or discovery(wildcards.experiment).get("view", "")
+    return f"--experiment {spec_name(wildcards.experiment)} --view '{view}' --seed {seed_of(wildcards.run)}"
 
 
 def discovery_evaluations(experiment):
@@ -272,6 +272,8 @@ def all_targets():
     sphere = config.get("downstream", {}).get("mnist_sphere", {})
     if sphere.get("enabled", False):
         targets += [f"{RESULTS}/downstream/mnist_sphere/summary.csv", f"{RESULTS}/figures/mnist_sphere.pdf"]
+    if config.get("downstream", {}).get("climate", {}).get("enabled", False):
+        targets += [f"{RESULTS}/downstream/climate/summary.csv", f"{RESULTS}/figures/climate.pdf"]
     return targets
 
 
@@ -302,3 +304,31 @@ def sphere_inputs():
         liegan=sphere_files(f"{SPHERE_LIEGAN}/group.json"),
         metrics=[f for v in ("baseline", "discovered") for f in sphere_files(os.path.join(SPHERE_CNN.replace("{variant}", v), "metrics.json"))],
     )
+
+
+# ------------------------------------------------------ downstream: climate
+def climate():
+    return config["downstream"]["climate"]
+
+
+def climate_data(role):
+    return dataset_file(climate()["data"][role])
+
+
+CLIMATE_UNET = f"{RESULTS}/downstream/climate/{{variant}}/seed{{seed}}"
+
+
+def climate_group(seed):
+    """group.json of the discovery run the discovered U-Net is built from."""
+    block = climate()["group_from"]
+    return f"{RESULTS}/discovery/{block}/seed{seed}/group.json"
+
+
+def climate_metrics():
+    return [f"{RESULTS}/downstream/climate/{v}/seed{s}/metrics.json"
+            for v in ("baseline", "discovered") for s in range(climate()["seeds"])]
+
+
+def climate_probes():
+    """{label: probe.json of seed 0} for every discovery block named in `probes`."""
+    return {label: f"{RESULTS}/discovery/{block}/seed0/probe.json" for label, block in climate().get("probes", {}).items()}

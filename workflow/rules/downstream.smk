@@ -111,3 +111,90 @@ rule sphere_figure:
     shell:
         "symrepro downstream mnist_sphere plot --sample {input.sample} --groups {input.groups}"
         " --liegan {input.liegan} --metrics {input.metrics} --out {output} > {log} 2>&1"
+
+
+# Climate beyond discovery: the icosahedral U-Nets.
+#   {results}/downstream/climate/{baseline,discovered}/seed{S}/metrics.json
+#     (baseline: SO(2)-gauge kernels; discovered: the kernel constraint derived from the
+#      group.json of the discovery block `group_from`, seed S)
+#   {results}/downstream/climate/summary.csv (with the claim check when `check_claim`) and
+#   {results}/figures/climate.pdf (IoU curves, parameters, the probe spectra of `probes`)
+
+
+rule climate_unet:
+    wildcard_constraints:
+        variant="baseline|discovered",
+        seed=r"\d+",
+    input:
+        train=lambda w: climate_data("train"),
+        test=lambda w: climate_data("test"),
+        group=lambda w: [climate_group(w.seed)] if w.variant == "discovered" else [],
+    output:
+        os.path.join(CLIMATE_UNET, "metrics.json"),
+    params:
+        args=lambda w: cli_args(dict(climate()["unet"]) | {"device": config["device"]}),
+        group=lambda w, input: f"--group {input.group}" if input.group else "",
+    threads: lambda w: resources_of(climate(), "threads")
+    resources:
+        mem_mb=lambda w: resources_of(climate(), "mem_mb"),
+        runtime=lambda w: resources_of(climate(), "runtime"),
+        gpu=lambda w: resources_of(climate(), "gpu"),
+    log:
+        f"{LOGS}/downstream/climate/{{variant}}/seed{{seed}}.log",
+    benchmark:
+        f"{BENCHMARKS}/downstream/climate/{{variant}}/seed{{seed}}.tsv"
+    conda:
+        "../../envs/symrepro.yaml"
+    shell:
+        "symrepro downstream climate train --variant {wildcards.variant} {params.group} {params.args}"
+        " --train {input.train} --test {input.test} --seed {wildcards.seed} --threads {threads}"
+        " --out {output} > {log} 2>&1"
+
+
+rule climate_summary:
+    input:
+        metrics=lambda w: climate_metrics(),
+    output:
+        report(
+            f"{RESULTS}/downstream/climate/summary.csv",
+            caption="../report/climate_summary.rst",
+            category="Symmetry discovery",
+            subcategory="climate",
+            labels={"experiment": "climate", "type": "downstream summary"},
+        ),
+    params:
+        check=lambda w: "--check-claim" if climate().get("check_claim") else "",
+    localrule: True
+    log:
+        f"{LOGS}/downstream/climate/summary.log",
+    benchmark:
+        f"{BENCHMARKS}/downstream/climate/summary.tsv"
+    conda:
+        "../../envs/symrepro.yaml"
+    shell:
+        "symrepro downstream climate summarize --metrics {input.metrics} {params.check} --out {output} > {log} 2>&1"
+
+
+rule climate_figure:
+    input:
+        metrics=lambda w: climate_metrics(),
+        probes=lambda w: list(climate_probes().values()),
+    output:
+        report(
+            f"{RESULTS}/figures/climate.pdf",
+            caption="../report/climate_figure.rst",
+            category="Symmetry discovery",
+            subcategory="climate",
+            labels={"experiment": "climate", "type": "figure"},
+        ),
+    params:
+        probes=lambda w: " ".join(f"--probe {shlex.quote(f'{label}={path}')}" for label, path in climate_probes().items()),
+    localrule: True
+    log:
+        f"{LOGS}/figures/climate.log",
+    benchmark:
+        f"{BENCHMARKS}/figures/climate.tsv"
+    conda:
+        "../../envs/symrepro.yaml"
+    shell:
+        "symrepro downstream climate plot --metrics {input.metrics} {params.probes} --out {output} > {log} 2>&1"
