@@ -2,7 +2,10 @@
 atmospheric rivers, its kernel constraint derived from a symmetry group (group.json).
 
 Model: `symrepro.icosahedral.unet.IcoUNet(in_channels, classes=3, widths,
-kernel_symmetry)` on fields (B, C, 5, 2**r, 2**(r+1)) → logits (B, 3, 5, 2**r, 2**(r+1)).
+kernel_symmetry)` on fields (B, C, 5, 2**r, 2**(r+1)) → logits (B, 3, 5, 2**r, 2**(r+1));
+`--widths` (default 16,16,32,64,128,256) starts with the input level (= C = 16), each
+further entry is one level down (r must be ≥ the number of levels + 1). Any other
+model is injected as `model_factory(in_channels, classes, widths, kernel_symmetry)`.
 Variants: `baseline` — SO(2)-gauge kernels ("so2", no group); `discovered` — the
 constraint `symrepro.icosahedral.conv.kernel_symmetry(group)` derives from `--group`
 (an algebra of rotations only → "so2", one spanning gl(2) → "uniform").
