@@ -110,6 +110,6 @@ def test_parameter_counts_from_the_model(tiny_factory):
     from symrepro.downstream.climate import parameter_counts
 
     model = tiny_factory(16, 3, (4,), "so2")
-    assert parameter_counts(model)[:2] == (627, 627)
+    assert parameter_counts(model)[:2] == (595, 595)
     model.effective_parameters = lambda: 100
-    assert parameter_counts(model) == (627, 100, "model.effective_parameters()")
+    assert parameter_counts(model) == (595, 100, "model.effective_parameters()")
