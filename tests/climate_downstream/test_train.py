@@ -24,7 +24,7 @@ def test_trainer_writes_valid_metrics(climate_files, tiny_factory, tmp_path):
     assert back["format"] == FORMAT and back["variant"] == "baseline" and back["kernel_symmetry"] == "so2"
     assert back["train_samples"] == 8 and back["test_samples"] == 6 and back["test_timestamps"] == 2
     assert back["test_annotators"] == [0, 1, 2] and back["ico_resolution"] == 2
-    assert back["parameters"] == 16 * 4 * 9 + 4 + 4 * 3 + 3 and back["effective_parameters"] is None
+    assert back["parameters"] == 16 * 4 * 9 + 4 + 4 * 3 + 3 and back["effective_parameters"] == back["parameters"]
     assert len(back["history"]) == 2
     for row in back["history"]:
         assert 0 <= row["train_loss"] <= 1 and 0 <= row["pixel_accuracy"] <= 1 and row["train_seconds"] > 0
@@ -104,3 +104,12 @@ def test_group_on_r3_and_variant_mismatch(climate_files, tiny_factory):
     with pytest.raises(InputError, match="--widths"):
         parse_widths("16,x")
     assert parse_widths("4,8,16") == (4, 8, 16)
+
+
+def test_parameter_counts_from_the_model(tiny_factory):
+    from symrepro.downstream.climate import parameter_counts
+
+    model = tiny_factory(16, 3, (4,), "so2")
+    assert parameter_counts(model)[:2] == (595, 595)
+    model.effective_parameters = lambda: 100
+    assert parameter_counts(model) == (595, 100, "model.effective_parameters()")

@@ -2,7 +2,10 @@
 atmospheric rivers, its kernel constraint derived from a symmetry group (group.json).
 
 Model: `symrepro.icosahedral.unet.IcoUNet(in_channels, classes=3, widths,
-kernel_symmetry)` on fields (B, C, 5, 2**r, 2**(r+1)) → logits (B, 3, 5, 2**r, 2**(r+1)).
+kernel_symmetry)` on fields (B, C, 5, 2**r, 2**(r+1)) → logits (B, 3, 5, 2**r, 2**(r+1));
+`--widths` (default 16,16,32,64,128,256) starts with the input level (= C = 16), each
+further entry is one level down (r must be ≥ the number of levels + 1). Any other
+model is injected as `model_factory(in_channels, classes, widths, kernel_symmetry)`.
 Variants: `baseline` — SO(2)-gauge kernels ("so2", no group); `discovered` — the
 constraint `symrepro.icosahedral.conv.kernel_symmetry(group)` derives from `--group`
 (an algebra of rotations only → "so2", one spanning gl(2) → "uniform").
@@ -75,14 +78,16 @@ def ico_unet(in_channels: int, classes: int, widths: tuple, kernel_symmetry: str
     return IcoUNet(in_channels=in_channels, classes=classes, widths=tuple(widths), kernel_symmetry=kernel_symmetry)
 
 
-def parameter_counts(model: nn.Module) -> tuple[int, int | None]:
-    """(all weights, free weights under the kernel constraint as the model reports
-    them — None when the model exposes only the first count)."""
+def parameter_counts(model: nn.Module) -> tuple[int, int, str]:
+    """(all weights, free weights under the kernel constraint, where the second comes
+    from). A model with an `effective_parameters()` method reports the free weights
+    itself; otherwise (as IcoUNet, whose constrained kernels are parameterised by their
+    free weights only: 7 taps for "so2", 1 for "uniform") the two counts coincide."""
     total = sum(p.numel() for p in model.parameters())
     effective = getattr(model, "effective_parameters", None)
     if callable(effective):
-        effective = effective()
-    return total, None if effective is None else int(effective)
+        return total, int(effective()), "model.effective_parameters()"
+    return total, total, "parameters (the model's weights are its free parameters)"
 
 
 # ------------------------------------------------------------------------------ data
@@ -311,7 +316,7 @@ def train(variant: str, group: MatrixGroup | None, train_path, test_path, *, epo
         torch.manual_seed(seed)
         order_rng = torch.Generator().manual_seed(seed)
         model = factory(in_channels, len(CLASSES), widths, symmetry).to(chosen)
-        parameters, effective = parameter_counts(model)
+        parameters, effective, effective_source = parameter_counts(model)
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)
         history = []
         for epoch in range(epochs):
@@ -345,6 +350,7 @@ def train(variant: str, group: MatrixGroup | None, train_path, test_path, *, epo
                 "test_timestamps": len(set(test_data.times)),
                 "test_annotators": None if test_data.annotators is None else sorted(set(test_data.annotators.tolist())),
                 "parameters": parameters, "effective_parameters": effective,
+                "effective_parameters_source": effective_source,
                 "final_mean_iou_reference": last["iou_reference"]["mean"],
                 "final_mean_iou_skip_empty": last["iou_skip_empty"]["mean"],
                 "final_pixel_accuracy": last["pixel_accuracy"],

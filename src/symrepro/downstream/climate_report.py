@@ -122,6 +122,7 @@ def parse_probes(items) -> dict:
 # -------------------------------------------------------------------------- figure
 def plot(metrics, out, probes: dict | None = None) -> None:
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -149,6 +150,7 @@ def plot(metrics, out, probes: dict | None = None) -> None:
                     label=label if convention == "reference" else f"{variant}, NaN classes skipped")
             ax.fill_between(x, curves.min(0), curves.max(0), color=colours[variant], alpha=0.2, lw=0)
     ax.set(xlabel="epoch", ylabel="test mean IoU", ylim=(0, 1), title="mean IoU (band: min–max over seeds)")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.legend(fontsize=7)
     ax = axes[1]
     width = 0.8 / max(len(variants), 1)
@@ -173,7 +175,7 @@ def plot(metrics, out, probes: dict | None = None) -> None:
         ax.axhline(0, color="k", lw=0.5)
         ax.set(xticks=range(len(directions)), xlabel="direction", ylabel="excess loss (mean over t)",
                title="probe: excess-loss spectra")
-        ax.set_xticklabels(directions, rotation=45, ha="right", fontsize=7)
+        ax.set_xticklabels(directions, fontsize=8)
         ax.legend(fontsize=7)
     fig.tight_layout()
     with atomic_path(out) as tmp:
