@@ -225,3 +225,36 @@ def test_html_report_contains_every_figure_and_table_with_captions_and_no_docuti
         assert message not in html, message
         assert message not in proc.stdout + proc.stderr, message
     assert "Missing metadata" not in proc.stdout + proc.stderr  # the report matches the run's configuration
+
+
+def test_top_tagging_chain_ran_with_evaluation_and_cosets(completed):
+    import json
+
+    from symrepro.symmetry import MatrixGroup
+
+    run = completed / f"{RESULTS}/discovery/toptag/seed0"
+    group = MatrixGroup.read(run / "group.json")
+    assert group.lie_algebra.shape == (7, 4, 4)
+    evaluation = json.loads((run / "eval.json").read_text())["metrics"]
+    assert 0 <= evaluation["accuracy"] <= 1 and 0 <= evaluation["auc"] <= 1
+    summary = pd.read_csv(completed / f"{RESULTS}/discovery/toptag/summary.csv")
+    assert {"max_so13_span_residual", "parity_cosets", "accuracy", "auc"} <= set(summary.columns)
+    assert (completed / f"{RESULTS}/figures/toptag.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_climate_chain_probe_and_unets_built_from_the_discovered_group(completed):
+    import json
+
+    from symrepro.symmetry import MatrixGroup
+
+    run = completed / f"{RESULTS}/discovery/climate/seed0"
+    probe = json.loads((run / "probe.json").read_text())
+    assert probe["format"] == "symrepro.probe/1" and set(probe["mean_excess"]) == {"J", "diag10", "diag01", "E12", "E21"}
+    group = MatrixGroup.read(run / "group.json")
+    assert group.lie_algebra.shape == (4, 2, 2)
+    metrics = {v: json.loads((completed / f"{RESULTS}/downstream/climate/{v}/seed0/metrics.json").read_text())
+               for v in ("baseline", "discovered")}
+    assert metrics["baseline"]["kernel_symmetry"] == "so2"
+    assert metrics["discovered"]["kernel_symmetry"] == "uniform"  # 4 generators on R^2 span gl(2)
+    assert metrics["discovered"]["parameters"] < metrics["baseline"]["parameters"]
+    assert (completed / f"{RESULTS}/figures/climate.pdf").read_bytes().startswith(b"%PDF")
