@@ -330,5 +330,6 @@ def climate_metrics():
 
 
 def climate_probes():
-    """{label: probe.json of seed 0} for every discovery block named in `probes`."""
-    return {label: f"{RESULTS}/discovery/{block}/seed0/probe.json" for label, block in climate().get("probes", {}).items()}
+    """{label: probe.json of seed 0} for every LABEL=BLOCK of `probes`."""
+    pairs = (entry.split("=", 1) for entry in climate().get("probes", []))
+    return {label: f"{RESULTS}/discovery/{block}/seed0/probe.json" for label, block in pairs}
