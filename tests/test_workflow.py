@@ -105,12 +105,14 @@ def test_dry_run_and_dag_show_the_whole_chain(tmp_path):
     workdir = scratch_copy(tmp_path)
     proc = snakemake(workdir, "-n")
     assert planned_jobs(proc.stdout + proc.stderr) == {
-        "data_mnist_idx": 1, "data_file": 7, "eqaug_init": 15, "eqaug_train": 45, "eqaug_aggregate": 7,
-        "eqaug_figure": 4, "discovery_predictor": 3, "discovery_algebra": 3, "discovery_cosets": 2,
-        "discovery_group": 3, "discovery_summary": 2, "discovery_figure": 1, "sphere_liegan": 1, "sphere_cnn": 2,
-        "sphere_summary": 1, "sphere_figure": 1, "all": 1}
+        "data_mnist_idx": 1, "data_file": 11, "eqaug_init": 15, "eqaug_train": 45, "eqaug_aggregate": 7,
+        "eqaug_figure": 4, "discovery_predictor": 5, "discovery_algebra": 5, "discovery_cosets": 3,
+        "discovery_group": 5, "discovery_evaluate": 2, "discovery_probe": 1, "discovery_summary": 4,
+        "discovery_figure": 2, "sphere_liegan": 1, "sphere_cnn": 2, "sphere_summary": 1, "sphere_figure": 1,
+        "climate_unet": 2, "climate_summary": 1, "climate_figure": 1, "all": 1}
     dag = snakemake(workdir, "--dag").stdout
     assert dag.lstrip().startswith("digraph") and "eqaug_train" in dag and "data_file" in dag and "discovery_group" in dag
+    assert "climate_unet" in dag and "discovery_probe" in dag
 
 
 @pytest.mark.parametrize("edit, key", [
