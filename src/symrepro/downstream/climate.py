@@ -368,23 +368,14 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def register(parser: argparse.ArgumentParser) -> None:
+    from .cli import add_training_arguments
+
     steps = parser.add_subparsers(dest="step", required=True, metavar="STEP")
     p = steps.add_parser("train", help="train and test the icosahedral U-Net (SO(2)-gauge or group-derived kernels)")
-    p.add_argument("--variant", required=True, choices=["baseline", "discovered"])
-    p.add_argument("--group", help="group.json the kernel constraint is derived from (discovered variant)")
-    p.add_argument("--train", required=True, help="climate_train.h5")
-    p.add_argument("--test", required=True, help="climate_test.h5")
+    add_training_arguments(p, group_help="group.json the kernel constraint is derived from (discovered variant)",
+                           train_help="climate_train.h5", test_help="climate_test.h5", epochs=20, batch_size=4,
+                           tolerance_help="relative residual when matching the group's algebra")
     p.add_argument("--widths", default=",".join(map(str, WIDTHS)), help="U-Net widths, comma-separated")
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--max-train", type=int, help="use only the first N training samples")
-    p.add_argument("--max-test", type=int, help="use only the first N test samples")
-    p.add_argument("--tolerance", type=float, default=0.15, help="relative residual when matching the group's algebra")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int)
-    p.add_argument("--out", required=True, help="metrics.json")
     p.set_defaults(func=cmd_train)
     from .climate_report import register as register_report
 

@@ -232,26 +232,17 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def register(parser: argparse.ArgumentParser) -> None:
+    from .cli import add_training_arguments
+
     steps = parser.add_subparsers(dest="step", required=True, metavar="STEP")
     p = steps.add_parser("train", help="train and test the 12-layer sphere CNN (plain or group-tied kernels)")
-    p.add_argument("--variant", required=True, choices=["baseline", "discovered"])
-    p.add_argument("--group", help="group.json whose rotations tie the kernels (discovered variant)")
-    p.add_argument("--train", required=True, help="training data (±60°)")
-    p.add_argument("--test", required=True, help="test data (±180°)")
+    add_training_arguments(p, group_help="group.json whose rotations tie the kernels (discovered variant)",
+                           train_help="training data (±60°)", test_help="test data (±180°)", epochs=100,
+                           batch_size=16, tolerance_help="relative residual of J in the group's algebra")
     p.add_argument("--val", help="optional held-out data from the training distribution (±60°)")
-    p.add_argument("--epochs", type=int, default=100)
     p.add_argument("--width-scale", type=float, default=1.0, help="multiplies all widths but the 11 classes")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--max-train", type=int, help="use only the first N training samples")
-    p.add_argument("--max-test", type=int, help="use only the first N test (and val) samples")
-    p.add_argument("--tolerance", type=float, default=0.15, help="relative residual of J in the group's algebra")
     p.add_argument("--recalibrate-bn", type=int, default=256,
                    help="training images whose exact BatchNorm statistics replace the running ones after each epoch (0: off)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int)
-    p.add_argument("--out", required=True, help="metrics.json")
     p.set_defaults(func=cmd_train)
     from .mnist_sphere_report import register as register_report
 
