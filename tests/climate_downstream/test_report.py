@@ -6,8 +6,10 @@ import pandas as pd
 import pytest
 
 from symrepro.atomic import write_json
+from symrepro.cli import main
 from symrepro.downstream.climate import CLASSES, FORMAT
-from symrepro.downstream.climate_report import check_claim, parse_probes, plot, read_probe, write_summary
+from symrepro.downstream.climate_report import (check_claim, parse_probes, plot, probe_verdict, read_probe,
+                                               write_summary)
 from symrepro.errors import ClaimNotReproduced, InputError
 
 
@@ -53,7 +55,6 @@ def test_summary_and_claim(runs, tmp_path):
 
 
 def test_claim_check_from_cli(runs, tmp_path):
-    from symrepro.cli import main
 
     args = ["downstream", "climate", "summarize", "--metrics", *map(str, runs), "--out", str(tmp_path / "s.csv"),
             "--check-claim", "--max-difference", "0.03"]
@@ -94,7 +95,6 @@ def test_plot_with_and_without_probes(runs, tmp_path):
 
 def test_cli_train_summarize_plot_tiny(climate_files, tiny_factory, tmp_path, monkeypatch):
     """The train command with the tiny model in place of the U-Net (the factory is the module default)."""
-    from symrepro.cli import main
     from symrepro.downstream import climate
 
     monkeypatch.setattr(climate, "ico_unet", tiny_factory)
@@ -114,3 +114,30 @@ def test_cli_train_summarize_plot_tiny(climate_files, tiny_factory, tmp_path, mo
     assert main(["downstream", "climate", "train", "--variant", "discovered", "--train", str(train), "--test",
                  str(test), "--epochs", "1", "--out", str(tmp_path / "x.json")]) == 2
     assert not (tmp_path / "x.json").exists()
+
+
+FIVE = ["J", "diag10", "diag01", "E12", "E21"]
+
+
+def test_probe_verdict_says_plainly_whether_the_control_changes_the_outcome(tmp_path):
+    stand_in = _probe(tmp_path / "s.json", FIVE, [[0.01, 0.01], [0.02, 0.02], [0.02, 0.02], [0.01, 0.01], [0.01, 0.01]])
+    control = _probe(tmp_path / "c.json", FIVE, [[0.10, 0.14], [0.05, 0.05], [0.06, 0.06], [0.015, 0.015], [0.1, 0.1]])
+    table, holds, text = probe_verdict(stand_in, control)
+    assert holds and "changes the outcome" in text and "NOT" not in text
+    row = table.set_index("direction").loc["J"]
+    assert row.role == "rotation" and row.control_mean_excess == pytest.approx(0.12)
+    assert row.control_extra_excess == pytest.approx(0.11) and set(table.verdict) == {"holds"}
+    # a control whose probe looks like the stand-in's: said so, and --check fails
+    same = _probe(tmp_path / "same.json", FIVE, [[0.01, 0.012]] * 5)
+    table, holds, text = probe_verdict(stand_in, same)
+    assert not holds and "does NOT change the outcome" in text
+    # the stand-in is not small in every direction
+    big = _probe(tmp_path / "big.json", FIVE, [[0.01, 0.01], [0.09, 0.09], [0.02, 0.02], [0.01, 0.01], [0.01, 0.01]])
+    assert "not small" in probe_verdict(big, control)[2]
+    args = ["downstream", "climate", "probe-verdict", "--symmetric", str(stand_in), "--out", str(tmp_path / "p.csv")]
+    assert main([*args, "--control", str(control), "--check"]) == 0
+    assert pd.read_csv(tmp_path / "p.csv").direction.tolist() == FIVE
+    assert main([*args, "--control", str(same), "--check"]) == 3
+    assert main([*args, "--control", str(same)]) == 0
+    with pytest.raises(InputError, match="J"):
+        probe_verdict(_probe(tmp_path / "noj.json", ["E12"], [[0.0, 0.0]]), control)

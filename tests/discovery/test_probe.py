@@ -13,8 +13,8 @@ from symrepro.cli import main
 from symrepro.datasets.hdf5 import write_arrays
 from symrepro.datasets.heat import draw_parameters, initial_fields
 from symrepro.discovery import run
-from symrepro.discovery.probe import (PROBE_FORMAT, directions, mean_excess, measure, probe, read_probe, t_values,
-                                      write_probe)
+from symrepro.discovery.probe import (PROBE_FORMAT, ShiftAveraged, directions, inside_mask, mean_excess, measure, probe,
+                                     read_probe, shift_offsets, t_values, write_probe)
 from symrepro.discovery.trainers import Settings
 from symrepro.errors import InputError
 from symrepro.experiments import get
@@ -88,8 +88,42 @@ def test_climate_probe_separates_pixelwise_from_oriented_predictors(tmp_path):
     view = CLIMATE.view("meridian_quarter")
     pixelwise = mean_excess(measure(CLIMATE, view, lambda p: 3 * p[:, :, :3], x, t=[0.25]))
     oriented = measure(CLIMATE, view, lambda p: 30 * x_derivative(p)[:, :, :3], x, t=[0.25])
-    assert oriented["baseline"] > 0  # the entropy floor of a cross-entropy, removed from the excess
+    assert abs(oriented["baseline"]) < 1e-6 and oriented["window"] == "inside"  # KL: 0 at the identity
     assert mean_excess(oriented)["J"] > 0.02 and mean_excess(oriented)["J"] >= 5 * abs(pixelwise["J"])
+    whole = measure(CLIMATE, view, lambda p: 30 * x_derivative(p)[:, :, :3], x, t=[0.25], inside=False)
+    assert whole["baseline"] > 0 and whole["window"] == "whole"  # the entropy floor, subtracted from the excess
+    assert mean_excess(whole)["J"] > 0.02
+
+
+def test_inside_mask_keeps_the_pixels_that_stay_in_the_window():
+    assert bool(inside_mask(torch.eye(2), 11, 3).all()) and inside_mask(torch.eye(2), 11, 3).numel() == 49
+    c, s = math.cos(math.pi / 4), math.sin(math.pi / 4)
+    rotated = inside_mask(torch.tensor([[c, -s], [s, c]]), 101, 38).reshape(77, 77)
+    assert not rotated[0, 0] and not rotated[-1, -1] and rotated[38, 38] and rotated[38, 0]
+    # the kept region of a 45° rotation: the square's intersection with its rotated copy (an octagon)
+    assert rotated.float().mean().item() == pytest.approx(2 * (math.sqrt(2) - 1), abs=0.03)
+    stretched = inside_mask(torch.tensor([[2.0, 0.0], [0.0, 1.0]]), 41, 20).reshape(41, 41)
+    assert stretched[:, 10:31].all() and not stretched[:, :9].any() and not stretched[:, 32:].any()
+
+
+def test_shift_averaging_removes_sub_stride_aliasing():
+    """Φ multiplies by a period-2 checkerboard: not equivariant to 1-pixel shifts. Its
+    average over the offsets 0, 1 is (multiplication by 1/2), and the probe records it."""
+    board = (torch.arange(12)[:, None] + torch.arange(12)[None, :]) % 2
+
+    def aliased(p):
+        return p * board.to(p.dtype)
+
+    x = torch.randn(1, 1, 1, 12, 12)
+    shifted = torch.roll(x, (1, 0), dims=(-2, -1))
+    assert not torch.allclose(aliased(shifted), torch.roll(aliased(x), (1, 0), dims=(-2, -1)))
+    averaged = ShiftAveraged(aliased, [0, 1])
+    torch.testing.assert_close(averaged(x), x / 2)
+    torch.testing.assert_close(averaged(shifted), torch.roll(averaged(x), (1, 0), dims=(-2, -1)))
+    assert shift_offsets([4, 0, 2]) == [0, 2, 4]
+    for bad in ([], [-1], [0, 0], ["a"]):
+        with pytest.raises(InputError, match="--shifts"):
+            shift_offsets(bad)
 
 
 def test_global_views_are_refused():
@@ -136,7 +170,12 @@ def test_climate_probe_through_the_command_line(tmp_path):
                         device="cpu", threads=1)
     assert main(["discovery", "probe", "--experiment", "climate", "--view", "meridian_quarter", "--data", str(data),
                  "--predictor", str(tmp_path / "predictor.pt"), "--t", "0.25", "--device", "cpu", "--threads", "1",
-                 "--out", str(tmp_path / "probe.json")]) == 0
+                 "--shifts", "0", "4", "--out", str(tmp_path / "probe.json")]) == 0
     payload = read_probe(tmp_path / "probe.json")
     assert payload["view"] == "meridian_quarter" and payload["charts"] == 4 and payload["out_radius"] == 38
-    assert all(np.isfinite(v) for v in mean_excess(payload).values()) and payload["baseline"] > 0
+    assert payload["shifts"] == [0, 4] and payload["window"] == "inside" and abs(payload["baseline"]) < 1e-6
+    assert all(np.isfinite(v) and v > 0 for v in mean_excess(payload).values())
+    assert main(["discovery", "probe", "--experiment", "climate", "--view", "meridian_quarter", "--data", str(data),
+                 "--predictor", str(tmp_path / "predictor.pt"), "--t", "0.25", "--shifts", "0", "0",
+                 "--out", str(tmp_path / "bad.json")]) == 2
+    assert not (tmp_path / "bad.json").exists()

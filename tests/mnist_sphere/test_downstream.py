@@ -58,6 +58,31 @@ def test_rot90_equivariance(symmetry, equivariant):
     assert torch.allclose(a[inner], b[inner], atol=1e-4) == equivariant
 
 
+def test_regular_tying_is_a_c4_group_convolution():
+    torch.manual_seed(2)
+    net = SphereCNN("c4", width_scale=0.25, tying="regular").train()
+    assert net.tying == "regular" and SphereCNN("plain", tying="regular").tying is None
+    x = torch.randn(2, 1, 40, 40)
+    with torch.no_grad():
+        out = net(x)
+        assert out.shape == (2, 11, 40, 40)
+        # the whole network commutes with rot90 (zero padding of a square input: exact everywhere)
+        torch.testing.assert_close(net(torch.rot90(x, 1, dims=(-2, -1))), torch.rot90(out, 1, dims=(-2, -1)),
+                                   atol=1e-4, rtol=1e-3)
+        # a hidden layer: rotating its input rotates its output and shifts the 4 orientations by one
+        layer = net.layers[3]
+        h = torch.randn(2, layer.weight.shape[1] * 4, 20, 20)
+        y, y_rot = layer(h), layer(torch.rot90(h, 1, dims=(-2, -1)).unflatten(1, (-1, 4)).roll(1, 2).flatten(1, 2))
+        torch.testing.assert_close(y_rot, torch.rot90(y, 1, dims=(-2, -1)).unflatten(1, (-1, 4)).roll(1, 2).flatten(1, 2),
+                                   atol=1e-4, rtol=1e-3)
+    # half the width per orientation: a hidden layer has exactly the plain layer's weights
+    plain, regular = SphereCNN("plain"), SphereCNN("c4", tying="regular")
+    assert regular.layers[2].weight.numel() == plain.layers[2].weight.numel() == 64 * 32 * 25
+    assert regular.parameters_count() == regular.effective_parameters() == 438_635
+    with pytest.raises(InputError, match="tying"):
+        SphereCNN("c4", tying="pooled")
+
+
 def test_cli_trains_and_writes_metrics(tmp_path):
     from symrepro.cli import main
 
@@ -79,6 +104,7 @@ def test_cli_trains_and_writes_metrics(tmp_path):
     assert base["kernel_symmetry"] == "plain" and disc["kernel_symmetry"] == "c4"
     assert len(base["history"]) == 2 and 0 <= base["history"][-1]["test_accuracy"] <= 1
     assert disc["effective_parameters"] < disc["parameters"] == base["parameters"]
+    assert disc["tying"] == "average" and base["tying"] is None
     assert main(["downstream", "mnist_sphere", "train", "--variant", "discovered", "--train", str(tmp_path / "train.h5"),
               "--test", str(tmp_path / "test.h5"), "--epochs", "1", "--out", str(tmp_path / "x.json")]) != 0
     assert not (tmp_path / "x.json").exists()

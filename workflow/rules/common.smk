@@ -274,6 +274,8 @@ def all_targets():
         targets += [f"{RESULTS}/downstream/mnist_sphere/summary.csv", f"{RESULTS}/figures/mnist_sphere.pdf"]
     if config.get("downstream", {}).get("climate", {}).get("enabled", False):
         targets += [f"{RESULTS}/downstream/climate/summary.csv", f"{RESULTS}/figures/climate.pdf"]
+        if climate().get("probe_verdict"):
+            targets.append(f"{RESULTS}/downstream/climate/probes.csv")
     return targets
 
 
@@ -327,6 +329,11 @@ def climate_group(seed):
 def climate_metrics():
     return [f"{RESULTS}/downstream/climate/{v}/seed{s}/metrics.json"
             for v in ("baseline", "discovered") for s in range(climate()["seeds"])]
+
+
+def climate_verdict_probe(role):
+    """probe.json (seed 0) of the `symmetric` or `control` block of `probe_verdict`."""
+    return f"{RESULTS}/discovery/{climate()['probe_verdict'][role]}/seed0/probe.json"
 
 
 def climate_probes():

@@ -175,6 +175,33 @@ rule climate_summary:
         "symrepro downstream climate summarize --metrics {input.metrics} {params.check} --out {output} > {log} 2>&1"
 
 
+rule climate_probe_verdict:
+    input:
+        symmetric=lambda w: climate_verdict_probe("symmetric"),
+        control=lambda w: climate_verdict_probe("control"),
+    output:
+        report(
+            f"{RESULTS}/downstream/climate/probes.csv",
+            caption="../report/climate_probes.rst",
+            category="Symmetry discovery",
+            subcategory="climate",
+            labels={"experiment": "climate", "type": "probe verdict"},
+        ),
+    params:
+        check=lambda w: "--check" if climate()["probe_verdict"].get("check") else "",
+        ratio=lambda w: climate()["probe_verdict"].get("ratio", 5.0),
+    localrule: True
+    log:
+        f"{LOGS}/downstream/climate/probes.log",
+    benchmark:
+        f"{BENCHMARKS}/downstream/climate/probes.tsv"
+    conda:
+        "../../envs/symrepro.yaml"
+    shell:
+        "symrepro downstream climate probe-verdict --symmetric {input.symmetric} --control {input.control}"
+        " --ratio {params.ratio} {params.check} --out {output} > {log} 2>&1"
+
+
 rule climate_figure:
     input:
         metrics=lambda w: climate_metrics(),

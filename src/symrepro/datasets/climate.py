@@ -32,12 +32,25 @@ PRECT is log-normal. On top of it:
 
 * cyclone-like vortices: a (slightly elliptical, random orientation) Gaussian bump
   in TMQ (+3.5…4.5 z), a wider pressure low in PSL and PS (−4.5…5.5 z of PSL, in Pa;
-  1.6× the TMQ width), the wind (U850, V850, and 0.8× in UBOT, VBOT) along the
-  isobars of the low, a moist/rainy core (QREFHT, PRECT), a warm core (T500, Z200) and
-  a geopotential low (Z1000);
+  1.6× the TMQ width), a wind (U850, V850, and 0.8× in UBOT, VBOT) following the
+  low's gradient turned by a random angle, a moist/rainy core (QREFHT, PRECT), a warm
+  core (T500, Z200) and a geopotential low (Z1000);
 * river-like filaments: long thin curved bands (a parabola of random orientation
-  and curvature, tapered ends) of high TMQ (+3…4 z) with the wind (20–30 m/s) along
-  the band.
+  and curvature, tapered ends) of high TMQ (+3…4 z) with a wind (20–30 m/s) in a
+  random direction.
+
+Why random wind directions (a real cyclone's wind follows its isobars, a river's its
+band): the reference feeds the winds to the discovery predictor as scalars (its
+`identity` input representation). Rotating a chart then turns the features but not
+the wind vectors, and with winds tied to the features the rotated fields are
+unlike any training sample: the predictor can (and, measured, does) read a
+feature's orientation from (U, V) relative to its shape, and rotations stop being a
+symmetry of the data. With the wind direction drawn independently of the feature,
+rotating a chart gives a sample of the same distribution (a turned wind is another
+random direction), so rotations are a symmetry of the data as well as of the labels.
+`--feature-scale` multiplies the widths of vortices and bands (default 1: the same
+width in degrees at every --shape); the quick configuration widens them on its
+coarse grids.
 
 At least two vortices and two bands lie inside the discovery charts' region (below),
 more elsewhere on the globe. The labels are POINTWISE rules on the final fields:
@@ -55,10 +68,8 @@ grid: rotating, shearing or scaling a feature moves its label with it.
 `--source control` is identical except that the AR class is labelled only where the
 band generating it runs roughly east–west (its local tangent within ±30° of the
 longitude direction); bands in other orientations stay background, so rotations are
-NOT a symmetry. Unlike the synthetic source, the wind in a control band blows in a
-random direction drawn per band: with the wind along the band, a pointwise rule on
-(TMQ, U, V) could still read the band's orientation and the control's labelling
-would again be equivariant under coordinate changes acting on the fields as scalars.
+NOT a symmetry (the random wind direction carries no information about the band's
+orientation, so the predictor must read it from the band's shape).
 
 Conversion (one netCDF file → one appended sample; written to a temporary name and
 renamed at the end): `<out>` (conventionally climate_<split>.h5) with attrs format,
@@ -549,7 +560,7 @@ class Vortex:
     tmq: float = 4.0  # TMQ anomaly, z
     psl: float = 5.0  # depth of the pressure low, z of PSL
     wind: float = 30.0  # maximum wind, m/s
-    sense: float = 1.0  # +1 counter-clockwise (northern hemisphere), −1 clockwise
+    wind_angle: float = -90.0  # direction of the wind from the gradient of the low's bump, degrees (−90: anticlockwise)
 
 
 @dataclass(frozen=True)
@@ -565,7 +576,7 @@ class Band:
     curvature: float = 0.0  # 1/pixels
     tmq: float = 3.5  # z
     wind: float = 25.0  # m/s along the band (sign = direction)
-    wind_angle: float | None = None  # control: a fixed wind direction (degrees) instead of along the band
+    wind_angle: float | None = None  # a fixed wind direction (degrees); None: along the band
 
 
 def _smooth_noise(height: int, width: int, rng: np.random.Generator, cells: int = 24) -> np.ndarray:
@@ -610,18 +621,19 @@ def _add_vortex(anom: dict, v: Vortex, height: int, width: int, std: dict) -> No
     r2 = ((u / a) ** 2 + (w * a) ** 2) / v.sigma ** 2
     bump = np.exp(-r2 / 2)
     low = np.exp(-r2 / (2 * PSL_WIDTH ** 2))
-    gy, gx = np.gradient(low)  # wind along the isobars of the low
+    gy, gx = np.gradient(low)  # the wind: the gradient of the low turned by wind_angle
     speed = np.hypot(gx, gy)
     scale = v.wind / max(float(speed.max()), 1e-12)
+    turn = math.radians(v.wind_angle)
+    gx, gy = math.cos(turn) * gx - math.sin(turn) * gy, math.sin(turn) * gx + math.cos(turn) * gy
     _add(anom["TMQ"], rows, cols, v.tmq * std["TMQ"] * bump)
     _add(anom["PSL"], rows, cols, -v.psl * std["PSL"] * low)
     _add(anom["PS"], rows, cols, -v.psl * std["PSL"] * low)
     _add(anom["Z1000"], rows, cols, -v.psl * std["PSL"] * low / 12.0)
-    # geostrophic sense: counter-clockwise around a low for sense = +1 (rows point north)
-    _add(anom["U850"], rows, cols, v.sense * scale * gy)
-    _add(anom["V850"], rows, cols, -v.sense * scale * gx)
-    _add(anom["UBOT"], rows, cols, 0.8 * v.sense * scale * gy)
-    _add(anom["VBOT"], rows, cols, -0.8 * v.sense * scale * gx)
+    _add(anom["U850"], rows, cols, scale * gx)
+    _add(anom["V850"], rows, cols, scale * gy)
+    _add(anom["UBOT"], rows, cols, 0.8 * scale * gx)
+    _add(anom["VBOT"], rows, cols, 0.8 * scale * gy)
     _add(anom["QREFHT"], rows, cols, 1.0 * std["QREFHT"] * bump)
     _add(anom["PRECT"], rows, cols, 3.0 * std["PRECT"] * bump)
     _add(anom["T500"], rows, cols, 1.0 * std["T500"] * low)
@@ -659,10 +671,14 @@ def _add_band(anom: dict, b: Band, height: int, width: int, std: dict, footprint
         footprint[np.ix_(rows, cols)] = sub | mark
 
 
-def draw_features(height: int, width: int, rng: np.random.Generator, control: bool = False) -> list:
-    """Random vortices and bands: at least two of each inside the discovery crop."""
+def draw_features(height: int, width: int, rng: np.random.Generator, feature_scale: float = 1.0) -> list:
+    """Random vortices and bands (the same for the synthetic and the control source):
+    at least two of each inside the discovery crop. `feature_scale` multiplies the
+    widths across the features (vortex sizes, band widths; the band lengths stay)
+    relative to the grid. Every wind direction is random relative to its feature."""
     c = chart_geometry(height, width)
     s = height / OFFICIAL_SHAPE[0]
+    across = s * feature_scale
     features = []
 
     def place(inside: bool):
@@ -673,20 +689,19 @@ def draw_features(height: int, width: int, rng: np.random.Generator, control: bo
 
     for k in range(int(rng.integers(4, 7))):
         row, col = place(k < 2 or k == 2 and rng.random() < 0.5)
-        north = row > (height - 1) / 2
-        features.append(Vortex(row, col, sigma=10 * s * rng.uniform(0.8, 1.3), aspect=rng.uniform(1.0, 1.5),
+        features.append(Vortex(row, col, sigma=10 * across * rng.uniform(0.8, 1.3), aspect=rng.uniform(1.0, 1.5),
                                angle=rng.uniform(0, 180), tmq=rng.uniform(3.5, 4.5), psl=rng.uniform(4.5, 5.5),
-                               wind=rng.uniform(25, 40), sense=1.0 if north else -1.0))
+                               wind=rng.uniform(25, 40), wind_angle=rng.uniform(0, 360)))
     for k in range(int(rng.integers(3, 6))):
         row, col = place(k < 2)
-        wind_angle = rng.uniform(0, 360)  # drawn for both sources: the same seed gives the same features
+        wind_angle = rng.uniform(0, 360)
         length = 260 * s * rng.uniform(0.8, 1.2)
         # half of the bands inside the crop run roughly east–west, so the control keeps AR pixels there
         angle = rng.uniform(-25, 25) if k == 0 else rng.uniform(0, 180)
-        features.append(Band(row, col, length=length, width=7 * s * rng.uniform(0.8, 1.2), angle=angle,
+        features.append(Band(row, col, length=length, width=7 * across * rng.uniform(0.8, 1.2), angle=angle,
                              curvature=rng.uniform(-1, 1) * 1.0 / length, tmq=rng.uniform(3.0, 4.0),
                              wind=float(rng.choice([-1.0, 1.0])) * rng.uniform(20, 30),
-                             wind_angle=wind_angle if control else None))
+                             wind_angle=wind_angle))
     return features
 
 
@@ -741,18 +756,21 @@ def synthetic_name(split: str, index: int) -> str:
 
 
 def synthetic_files(source: str, split: str, raw_dir: str | os.PathLike, n_files: int, shape: tuple[int, int],
-                    seed: int, stats_name: str = "atlas", compression: str | None = None) -> Iterator[Path]:
+                    seed: int, stats_name: str = "atlas", compression: str | None = None,
+                    feature_scale: float = 1.0) -> Iterator[Path]:
     """Write the stand-in's files one at a time (each yielded before the next is made)."""
     height, width = (int(s) for s in shape)
     if n_files < 1:
         raise InputError(f"--n-files must be >= 1, got {n_files}")
+    if not 0 < feature_scale <= 8:
+        raise InputError(f"--feature-scale must be in (0, 8], got {feature_scale}")
     if height < 8 or width < 8:
         raise InputError(f"--shape must be at least 8 × 8, got {height} × {width}")
     chart_geometry(height, width)
     control = source == "control"
     for i in range(n_files):
         rng = np.random.default_rng([seed, SPLITS.index(split), i])
-        features = draw_features(height, width, rng, control)
+        features = draw_features(height, width, rng, feature_scale)
         fields, labels = render(height, width, features, rng, control=control, stats_name=stats_name)
         path = Path(raw_dir) / synthetic_name(split, i)
         write_netcdf(path, fields, labels, parse_name(path.name)[0], compression=compression)
@@ -774,6 +792,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shape", type=int, nargs=2, default=None, metavar=("H", "W"),
                         help="stand-in grid (synthetic/control; default 768 1152)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the stand-in (synthetic/control; default 0)")
+    parser.add_argument("--feature-scale", type=float, default=None,
+                        help="widths of the stand-in's vortices and bands relative to the grid (synthetic/control; "
+                             "default 1: as wide in degrees at every --shape)")
     parser.add_argument("--manifest", default=None, help="pinned SHA-256 manifest (JSON) every file must match")
     parser.add_argument("--write-manifest", default=None, help="record SHA-256 and size of the downloads here")
     parser.add_argument("--keep-raw", action="store_true", help="keep the raw files after conversion")
@@ -788,7 +809,7 @@ def run(args: argparse.Namespace) -> None:
     if args.stats not in STATS:
         raise InputError(f"--stats must be one of {sorted(STATS)}, got {args.stats!r}")
     if args.source == "official":
-        for option in ("n_files", "shape", "seed"):
+        for option in ("n_files", "shape", "seed", "feature_scale"):
             if getattr(args, option) is not None:
                 raise InputError(f"--{option.replace('_', '-')} applies to the stand-in (synthetic/control) only")
         if args.manifest is not None and not Path(args.manifest).is_file():
@@ -802,7 +823,8 @@ def run(args: argparse.Namespace) -> None:
             if getattr(args, option) is not None:
                 raise InputError(f"--{option.replace('_', '-')} applies to --source official only")
         files = synthetic_files(args.source, args.split, args.raw_dir, 8 if args.n_files is None else args.n_files,
-                                tuple(args.shape or OFFICIAL_SHAPE), args.seed or 0, args.stats)
+                                tuple(args.shape or OFFICIAL_SHAPE), args.seed or 0, args.stats,
+                                feature_scale=1.0 if args.feature_scale is None else args.feature_scale)
         expected = None
     count = convert(files, args.out, source=args.source, split=args.split, ico_resolution=args.ico_resolution,
                     stats_name=args.stats, expected_shape=expected, keep_raw=args.keep_raw)

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from ..errors import InputError
 
-RESAMPLING = ("bilinear", "nearest")
+RESAMPLING = ("bilinear", "nearest", "bicubic")
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,8 @@ def cmd_probe(args) -> None:
     from .probe import mean_excess, probe, write_probe
 
     payload = probe(_spec(args), args.view, args.data, args.predictor, t=args.t, batch_size=args.batch_size,
-                    seed=args.seed, device=args.device, threads=args.threads, max_samples=args.max_samples)
+                    seed=args.seed, device=args.device, threads=args.threads, max_samples=args.max_samples,
+                    inside=not args.whole_window, shifts=args.shifts)
     write_probe(args.out, payload)
     log.info("probe: mean excess equivariance loss per direction %s (baseline %.6g)",
              {k: round(v, 6) for k, v in mean_excess(payload).items()}, payload["baseline"])
@@ -228,6 +229,12 @@ def register(families) -> None:
     p.add_argument("--predictor", required=True)
     p.add_argument("--t", type=float, nargs="+", default=[0.1, 0.25, 0.5],
                    help="magnitudes t: the probe uses g = expm(±t D) for each unit direction D")
+    p.add_argument("--shifts", type=int, nargs="+", default=[0],
+                   help="average the predictor over the cyclic shifts (a, b) of its input, a, b from these offsets "
+                        "(e.g. 0 2 4 6 for a stride-8 network): removes its sub-stride aliasing from the probe")
+    p.add_argument("--whole-window", action="store_true",
+                   help="score the whole out window, as discovery does (default: only the pixels whose transformed "
+                        "position stays inside it; rotations move the square's corners out)")
     p.set_defaults(func=cmd_probe)
 
     for name, help_text, func in (

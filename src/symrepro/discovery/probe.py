@@ -12,19 +12,29 @@ probe measures direction by direction instead. For each direction D in
 transformation in every direction — and each t in ±t₁, ±t₂, … (default ±0.1, ±0.25,
 ±0.5), it computes
 
-    L(D, t) = mean over samples and charts of loss(Φ(g·x), g·Φ(x)),  g = expm(t D) on every chart,
+    L(D, t) = mean over samples, charts and window pixels p of
+              loss(Φ(g·x), g·Φ(x))(p) − loss(g·Φ(x), g·Φ(x))(p),   g = expm(t D) on every chart,
 
-with the engine's own local equivariance loss (`local_equivariance_loss`: the
-experiment's equivariance loss, softmax of logits, input and output resampling,
-out-radius window), so it measures exactly what discovery optimises; and the excess
-L(D, t) − L(0), L(0) = the same quantity at g = identity (the floor of the loss
-itself, e.g. the entropy of the predictions for a cross-entropy). A direction of
-symmetry has an excess ≈ 0 at every t; `mean_excess` averages it over t.
+with the experiment's own equivariance loss, softmax of logits and input/output
+resampling (as discovery), over the pixels p of the out-radius window whose
+transformed position g·p stays inside the window (`masked_equivariance_loss`).
+For class probabilities the per-pixel difference is the Kullback–Leibler divergence
+of Φ(g·x) from g·Φ(x): 0 for an exactly equivariant Φ whatever the resampling does.
+The excess is L(D, t) − L(0) (L(0) ≈ 0). A direction of symmetry has an excess ≈ 0
+at every t; `mean_excess` averages it over t.
+
+`--whole-window` scores as discovery does instead: the loss on the whole square
+window minus its value at g = identity (the entropy of the predictions for a
+cross-entropy). Why the default differs: a rotation moves the square window's
+corners outside it, where the predictor sees the patch border, and interpolating
+class probabilities raises their entropy; both add to the excess of any g ≠ identity
+without any lack of equivariance.
 
 Only local (atlas) views with d = 2 are probed; a global view is an InputError.
 
 probe.json — {"format": "symrepro.probe/1", "experiment", "view", "data",
-"predictor", "seed", "samples", "charts", "out_radius", "normalisation",
+"predictor", "seed", "samples", "charts", "out_radius", "normalisation", "window" (inside | whole),
+"shifts" (the offsets of `ShiftAveraged`; [0]: the predictor as it is),
 "directions" (name -> 2×2 matrix, unit Frobenius norm), "t" (signed values, ascending),
 "baseline" (L(0)), "loss" and "excess" (name -> one value per t), "mean_excess"
 (name -> mean over t)}.
@@ -39,7 +49,8 @@ import torch
 
 from ..atomic import read_json_object, write_json
 from ..errors import InputError
-from .equivariance_loss import local_equivariance_loss, reference_output
+from .charts import crop, transform_patches
+from .equivariance_loss import local_equivariance_loss, predict_window, reference_output
 from .lie_algebra import GroupSample
 
 PROBE_FORMAT = "symrepro.probe/1"
@@ -86,11 +97,98 @@ def _check_view(spec, view) -> None:
         raise InputError(f"the probe's directions are 2×2 matrices; experiment {spec.name!r} has d = {spec.dim}")
 
 
+class ShiftAveraged:
+    """Φ̄(p) = mean over the shifts s = (a, b), a, b ∈ `offsets`, of roll(Φ(roll(p, s)), −s)
+    (cyclic shifts of the patch rows and columns; logits averaged when Φ returns logits).
+
+    Why: a predictor with strided convolutions is not equivariant to translations by
+    less than its stride (its output depends on the input's phase on the stride grid),
+    and every g ≠ identity moves pixels by fractions of the stride. That shows up as
+    an excess in every direction that has nothing to do with the direction (measured
+    with the quick climate CGNet, total stride 8: integer shifts by 2, 4 and 8 pixels
+    cost 0.014, 0.026 and 0.001; a rotation by 10° to 40° 0.027–0.033). With offsets
+    0, s, 2s, … up to the stride the average is equivariant to shifts by s."""
+
+    def __init__(self, predict, offsets):
+        self.predict = predict
+        self.shifts = [(int(a), int(b)) for a in offsets for b in offsets]
+
+    def __call__(self, patches: torch.Tensor) -> torch.Tensor:
+        total = None
+        for a, b in self.shifts:
+            y = self.predict(torch.roll(patches, (a, b), dims=(-2, -1)) if a or b else patches)
+            y = torch.roll(y, (-a, -b), dims=(-2, -1)) if a or b else y
+            total = y if total is None else total + y
+        return total / len(self.shifts)
+
+
+def shift_offsets(values) -> list[int]:
+    try:
+        offsets = sorted(int(v) for v in values)
+    except (TypeError, ValueError) as err:
+        raise InputError(f"--shifts must be integers, got {values!r}") from err
+    if not offsets or offsets[0] < 0 or len(set(offsets)) != len(offsets):
+        raise InputError(f"--shifts must be distinct integers >= 0, got {values!r}")
+    return offsets
+
+
+def inside_mask(g: torch.Tensor, size: int, radius: int) -> torch.Tensor:
+    """(size², ) bool: the pixels p of the central (2·radius+1)² window of a size×size
+    patch whose image g·p (pixel units about the centre; `transform_patches` samples
+    there) lies inside that window too."""
+    centre = size // 2
+    axis = torch.arange(-radius, radius + 1, dtype=torch.float64, device=g.device)
+    ys, xs = torch.meshgrid(axis, axis, indexing="ij")
+    moved = torch.stack([xs, ys], -1).reshape(-1, 2) @ g.to(torch.float64).T
+    if radius > centre:
+        raise ValueError(f"window radius {radius} exceeds the patch radius {centre}")
+    return (moved.abs() <= radius + 1e-6).all(-1)
+
+
+def masked_equivariance_loss(predict, patches: torch.Tensor, reference: torch.Tensor, g: torch.Tensor,
+                             radius: int, loss_fn, in_mode: str, out_mode: str, logits: bool) -> torch.Tensor:
+    """Per-sample excess loss between Φ(g·x) and g·Φ(x), averaged over the window pixels
+    whose transformed position stays inside the window (`inside_mask`): per pixel,
+    loss(Φ(g·x), g·Φ(x)) − loss(g·Φ(x), g·Φ(x)) (for class probabilities: the
+    Kullback–Leibler divergence; for regression losses the floor is 0), so an exactly
+    equivariant Φ scores 0 whatever the resampling does to the target.
+
+    Why the floor is per g: g·Φ(x) is interpolated, and interpolating class
+    probabilities raises their entropy (the cross-entropy's floor), by more for a
+    rotation (2-D interpolation at every pixel) than for a scaling of one axis.
+
+    Why the mask: the out window is a square; a rotation by any angle moves its
+    corners (at √2·radius) beyond it, into the part of the patch where the predictor
+    sees the patch border — or past the patch, into `grid_sample`'s border
+    replication. `loss_fn` is the experiment's loss
+    (prediction, target) -> per-sample values, applied here pixel by pixel (class
+    channels on dim −3, as in patches (…, C, P, P))."""
+    b, k, c, size, _ = patches.shape
+    sample_g = g.expand(b, k, 2, 2)
+    with torch.no_grad():
+        g_y = crop(transform_patches(reference, sample_g, None, out_mode), radius)
+        y_g = predict_window(predict, transform_patches(patches, sample_g, None, in_mode), radius)
+    mask = inside_mask(g, size, radius)
+    classes = y_g.shape[-3]
+
+    def pixels(z):  # (B, K, C, w, w) -> (B·K·n, C, 1, 1) over the kept pixels
+        z = z.reshape(b * k, classes, -1)[:, :, mask]
+        return z.permute(0, 2, 1).reshape(-1, classes, 1, 1)
+
+    target = pixels(g_y)
+    floor_input = torch.log(target.clamp_min(1e-12)) if logits else target
+    per_pixel = loss_fn(pixels(y_g), target) - loss_fn(floor_input, target)
+    return per_pixel.reshape(b, k * int(mask.sum())).mean(1)
+
+
 @torch.no_grad()
 def measure(spec, view, predict, inputs: torch.Tensor, t=DEFAULT_T, batch_size: int = 16,
-            device: torch.device | str = "cpu") -> dict:
+            device: torch.device | str = "cpu", inside: bool = True, shifts=(0,)) -> dict:
     """The probe of `predict` (patches -> predictions) on fields `inputs` (N, C, H, W):
-    the numbers of probe.json (directions, t, baseline, loss, excess, mean_excess, samples, charts)."""
+    the numbers of probe.json (directions, t, baseline, loss, excess, mean_excess, samples, charts).
+    `inside`: score only the window pixels p whose transformed position g·p stays in the
+    window (`masked_equivariance_loss`); False: the whole window, as discovery does.
+    `shifts`: offsets whose pairs the predictor is averaged over (`ShiftAveraged`); (0,): none."""
     _check_view(spec, view)
     signed = t_values(t)
     if batch_size < 1:
@@ -98,6 +196,9 @@ def measure(spec, view, predict, inputs: torch.Tensor, t=DEFAULT_T, batch_size: 
     if len(inputs) < 1:
         raise InputError("the probe needs at least one sample")
     device = torch.device(device)
+    offsets = shift_offsets(shifts)
+    if offsets != [0]:
+        predict = ShiftAveraged(predict, offsets)
     dirs = directions()
     generators = {name: torch.from_numpy(m) for name, m in dirs.items()}
     elements = {(name, s): torch.linalg.matrix_exp(s * d).float().to(device)
@@ -108,10 +209,13 @@ def measure(spec, view, predict, inputs: torch.Tensor, t=DEFAULT_T, batch_size: 
     baseline_total, count = 0.0, 0
 
     def loss_at(patches, reference, g):
-        sample = GroupSample(g.expand(*patches.shape[:2], 2, 2), None, None)
-        losses = local_equivariance_loss(predict, patches, sample, view.out_radius, loss_fn, spec.logits,
-                                         spec.in_resampling, spec.out_resampling, spec.class_dim, reference)
-        return float(losses.double().sum())
+        if not inside:
+            sample = GroupSample(g.expand(*patches.shape[:2], 2, 2), None, None)
+            losses = local_equivariance_loss(predict, patches, sample, view.out_radius, loss_fn, spec.logits,
+                                             spec.in_resampling, spec.out_resampling, spec.class_dim, reference)
+            return float(losses.double().sum())
+        return float(masked_equivariance_loss(predict, patches, reference, g, view.out_radius, loss_fn,
+                                              spec.in_resampling, spec.out_resampling, spec.logits).double().sum())
 
     for start in range(0, len(inputs), batch_size):
         x = inputs[start:start + batch_size].to(device)
@@ -128,21 +232,23 @@ def measure(spec, view, predict, inputs: torch.Tensor, t=DEFAULT_T, batch_size: 
     return {"directions": {name: m.tolist() for name, m in dirs.items()}, "t": signed, "baseline": baseline,
             "loss": loss, "excess": excess, "mean_excess": {name: float(np.mean(v)) for name, v in excess.items()},
             "samples": count, "charts": len(view), "out_radius": int(view.out_radius),
-            "normalisation": "unit Frobenius norm"}
+            "normalisation": "unit Frobenius norm", "window": "inside" if inside else "whole", "shifts": offsets}
 
 
 def probe(spec, view_name: str, data, predictor_path, *, t=DEFAULT_T, batch_size: int = 16, seed: int = 0,
-          device: str = "auto", threads: int | None = None, max_samples: int | None = None) -> dict:
+          device: str = "auto", threads: int | None = None, max_samples: int | None = None,
+          inside: bool = True, shifts=(0,)) -> dict:
     """The probe of the saved predictor (predictor.pt) on a data file: the payload of probe.json."""
     from .run import load_data, load_predictor, set_up
 
-    t_values(t)  # a bad --t fails before any data is read
+    t_values(t)  # a bad --t or --shifts fails before any data is read
+    shift_offsets(shifts)
     view = spec.view(view_name)
     _check_view(spec, view)
     chosen, _ = set_up(seed, threads, device)
     inputs, _ = load_data(spec, data, max_samples)
     predictor = load_predictor(spec, view_name, predictor_path, chosen)
-    numbers = measure(spec, view, predictor, inputs, t, batch_size, chosen)
+    numbers = measure(spec, view, predictor, inputs, t, batch_size, chosen, inside, shifts)
     return {"format": PROBE_FORMAT, "experiment": spec.name, "view": view_name or "", "data": str(data),
             "predictor": str(predictor_path), "seed": seed, **numbers}
 

@@ -119,6 +119,75 @@ def parse_probes(items) -> dict:
     return probes
 
 
+# ------------------------------------------------------------------- probe verdict
+# Roles of the probe directions for the negative control, whose rivers are labelled only
+# when their tangent lies within ±30° of east–west. A direction D turns a band at angle θ
+# at the rate dθ/dt: J/√2 by 0.71 everywhere; E21 by cos²θ (0.75 at 30°); diag(1, 0) and
+# diag(0, 1) by ∓sin θ cos θ (0.43 at 30°); E12 by −sin²θ (0.25 at 30°, 0 along east–west).
+# So rotation is the symmetry the control breaks; E12, which keeps east–west bands east–west
+# to second order, is the direction it keeps best; the scalings and E21 break it partly and
+# are reported without a verdict.
+PROBE_ROLES = {"J": "rotation", "E12": "allowed", "diag10": "partly broken", "diag01": "partly broken",
+               "E21": "partly broken"}
+
+
+def probe_verdict(symmetric, control, ratio: float = 5.0) -> tuple[pd.DataFrame, bool, str]:
+    """Compare the probe of the symmetric stand-in with that of the negative control.
+
+    Per direction: the mean excess over t on each (`symmetric`, `control`) and the
+    control's extra excess (control − symmetric: the stand-in, with the same fields,
+    predictor and training but fully symmetric labels, calibrates what the predictor
+    costs by itself). The control changes the outcome when (1) on the stand-in every
+    direction's excess is below 1/`ratio` of the control's rotation excess, and (2)
+    on the control the rotation excess is at least `ratio` times that of the allowed
+    direction(s) (E12), its extra excess too. Returns the table, the verdict and a
+    sentence saying plainly what happened."""
+    sym, ctl = (dict(zip(p["directions"], p["excess"].mean(1))) for p in (read_probe(symmetric), read_probe(control)))
+    if "J" not in sym or "J" not in ctl:
+        raise InputError("the probe verdict needs the rotation direction J in both probe files")
+    rows = []
+    for d in sym:
+        if d not in ctl:
+            continue
+        rows.append({"direction": d, "role": PROBE_ROLES.get(d, "other"), "symmetric_mean_excess": sym[d],
+                     "control_mean_excess": ctl[d], "control_extra_excess": ctl[d] - sym[d]})
+    table = pd.DataFrame(rows)
+    rotation = table.set_index("direction").loc["J"]
+    allowed = table[table.role == "allowed"]
+    small = (table.symmetric_mean_excess <= rotation.control_mean_excess / ratio).all()
+    raw = float(rotation.control_mean_excess / max(allowed.control_mean_excess.max(), 1e-12))
+    extra_allowed = max(float(allowed.control_extra_excess.max()), 0.0)
+    extra = float(rotation.control_extra_excess) / extra_allowed if extra_allowed > 0 else np.inf
+    holds = bool(small and raw >= ratio and rotation.control_extra_excess > 0 and extra >= ratio)
+    table["rotation_to_this"] = rotation.control_mean_excess / table.control_mean_excess
+    worst = table.loc[table.symmetric_mean_excess.idxmax()]
+    text = (f"rotation excess on the control {rotation.control_mean_excess:.4f} (stand-in {rotation.symmetric_mean_excess:.4f}); "
+            f"{raw:.1f}x the allowed direction(s) {', '.join(allowed.direction)} on the control "
+            f"(extra excess over the stand-in: {extra:.1f}x); largest stand-in excess {worst.symmetric_mean_excess:.4f} "
+            f"({worst.direction}). ")
+    if holds:
+        text += f"The control changes the outcome: rotations stand out (>= {ratio:g}x) where they are not a symmetry."
+    else:
+        failed = []
+        if not small:
+            failed.append(f"the stand-in's excess is not small in every direction (largest {worst.symmetric_mean_excess:.4f} "
+                          f"> {rotation.control_mean_excess / ratio:.4f} = control rotation / {ratio:g})")
+        if raw < ratio or extra < ratio or rotation.control_extra_excess <= 0:
+            failed.append(f"the control's rotation excess is not {ratio:g}x the allowed direction's")
+        text += "The control does NOT change the outcome clearly enough: " + "; ".join(failed) + "."
+    table["verdict"] = "holds" if holds else "does not hold"
+    return table, holds, text
+
+
+def write_probe_verdict(symmetric, control, out, ratio: float = 5.0, check: bool = False) -> str:
+    table, holds, text = probe_verdict(symmetric, control, ratio)
+    with atomic_path(out) as tmp:
+        table.to_csv(tmp, index=False)
+    if check and not holds:
+        raise ClaimNotReproduced(f"probe: {text}")
+    return text
+
+
 # -------------------------------------------------------------------------- figure
 def plot(metrics, out, probes: dict | None = None) -> None:
     import matplotlib
@@ -201,6 +270,13 @@ def register(steps) -> None:
     p.add_argument("--convention", default="reference", choices=list(CONVENTIONS),
                    help="IoU convention of the claim check")
     p.set_defaults(func=cmd_summarize)
+    p = steps.add_parser("probe-verdict", help="probes.csv: does the negative control's probe single out rotations?")
+    p.add_argument("--symmetric", required=True, help="probe.json of the symmetric stand-in")
+    p.add_argument("--control", required=True, help="probe.json of the negative control")
+    p.add_argument("--ratio", type=float, default=5.0, help="how many times larger the rotation excess must be")
+    p.add_argument("--check", action="store_true", help="fail (exit 3) unless the control changes the outcome")
+    p.add_argument("--out", required=True, help="probes.csv")
+    p.set_defaults(func=lambda a: print(write_probe_verdict(a.symmetric, a.control, a.out, a.ratio, a.check)))
     p = steps.add_parser("plot", help="climate.pdf: mean IoU vs epoch, per-class IoU, optional probe spectra")
     p.add_argument("--metrics", nargs="+", required=True)
     p.add_argument("--probe", action="append", default=[], metavar="NAME=PATH",
