@@ -315,12 +315,30 @@ def test_conversion_streams_one_file_at_a_time(tmp_path, ico, monkeypatch):
 def test_bad_arguments_are_named(tmp_path, capsys):
     cases = [(["--shape", "6", "6"], "--shape"), (["--n-files", "0"], "--n-files"), (["--stats", "x"], "--stats"),
              (["--max-files", "2"], "--max-files"), (["--ico-resolution", "0"], "--ico-resolution"),
-             (["--shape", "192", "60"], "no room")]
+             (["--shape", "192", "60"], "no room"), (["--feature-scale", "0"], "--feature-scale"),
+             (["--size-spread", "0.5"], "--size-spread")]
     for extra, message in cases:
         assert main(["data", "climate", "--source", "synthetic", "--split", "test", "--raw-dir",
                      str(tmp_path / "raw"), "--out", str(tmp_path / "x.h5"), *extra]) == 2
         assert message in capsys.readouterr().err
         assert not (tmp_path / "x.h5").exists()
+
+
+def test_feature_scale_and_size_spread_and_random_winds():
+    def features(seed, **options):
+        return climate.draw_features(192, 288, np.random.default_rng([seed, 0, 0]), **options)
+
+    def band_widths(seeds, **options):
+        return np.array([f.width for k in seeds for f in features(k, **options) if isinstance(f, climate.Band)])
+
+    base, wide = features(3), features(3, feature_scale=3.0)
+    assert [type(f) for f in base] == [type(f) for f in wide]
+    for a, b in zip(base, wide):  # the same draws, 3x as wide across, as long
+        assert (b.sigma == pytest.approx(3 * a.sigma)) if isinstance(a, climate.Vortex) else \
+            (b.width == pytest.approx(3 * a.width) and b.length == pytest.approx(a.length))
+    assert all(f.wind_angle is not None for f in base)  # winds not tied to the features
+    plain, spread = band_widths(range(30)), band_widths(range(30), size_spread=2.0)
+    assert spread.max() / spread.min() > 2.5 * plain.max() / plain.min()
 
 
 def test_end_to_end_with_the_icosahedral_grid(tmp_path):

@@ -137,6 +137,45 @@ def test_summary_and_figure(tmp_path):
     assert (tmp_path / "f.pdf").read_bytes()[:4] == b"%PDF"
 
 
+def test_claim_check_of_the_quick_targets(tmp_path):
+    import pandas as pd
+
+    from symrepro.cli import main
+    from symrepro.downstream.mnist_sphere_report import check_claim
+    from symrepro.errors import ClaimNotReproduced
+
+    def frame(cosines, base, disc):
+        rows = [{"kind": "discovery", "seed": s, "cosine_so2": c} for s, c in enumerate(cosines)]
+        rows += [{"kind": f"cnn_{v}", "seed": 0, "test_accuracy_180": a180, "val_accuracy_60": a60}
+                 for v, (a60, a180) in (("baseline", base), ("discovered", disc))]
+        return pd.DataFrame(rows)
+
+    numbers = check_claim(frame([0.99, 0.5, 0.95], (0.89, 0.54), (0.78, 0.78)))
+    assert numbers["gain_180"] == pytest.approx(0.24) and numbers["seeds_with_rotation"] == 2
+    for bad, match in (((([0.99, 0.5, 0.4]), (0.89, 0.54), (0.78, 0.78)), "cos"),
+                       ((([0.99]), (0.89, 0.54), (0.78, 0.60)), "±180"),
+                       ((([0.99]), (0.89, 0.54), (0.70, 0.70)), "discovered reaches 0.700"),
+                       ((([0.99]), (0.60, 0.40), (0.78, 0.78)), "baseline reaches 0.600"),
+                       ((([0.5]), (0.89, 0.54), (0.78, 0.78)), "1 seeds|0 of 1")):
+        with pytest.raises(ClaimNotReproduced, match=match):
+            check_claim(frame(*bad))
+    with pytest.raises(ClaimNotReproduced, match="both CNN"):
+        check_claim(frame([0.99], (0.9, 0.5), (0.8, 0.8)).query("kind != 'cnn_baseline'"))
+    # through the command line: exit 3, and the summary is still written
+    J_group = MatrixGroup("d", [J], np.zeros((0, 2, 2)), metadata={"seed": 0})
+    J_group.write(tmp_path / "g.json")
+    files = []
+    for variant, (a60, a180) in (("baseline", (0.9, 0.55)), ("discovered", (0.8, 0.6))):
+        m = {"variant": variant, "seed": 0, "kernel_symmetry": "c4", "width_scale": 1, "epochs": 1, "parameters": 1,
+             "effective_parameters": 1, "final_train_accuracy": 1.0, "final_test_accuracy": a180,
+             "final_val_accuracy": a60, "history": []}
+        (tmp_path / f"{variant}.json").write_text(json.dumps(m))
+        files.append(str(tmp_path / f"{variant}.json"))
+    args = ["downstream", "mnist_sphere", "summarize", "--groups", str(tmp_path / "g.json"), "--metrics", *files,
+            "--out", str(tmp_path / "s.csv")]
+    assert main(args) == 0 and main([*args, "--check-claim"]) == 3
+
+
 def test_batch_norm_recalibration_uses_exact_statistics():
     from symrepro.downstream.mnist_sphere import recalibrate_batch_norm
 

@@ -77,6 +77,8 @@ rule sphere_summary:
             subcategory="mnist_sphere",
             labels={"experiment": "mnist_sphere", "type": "downstream summary"},
         ),
+    params:
+        check=lambda w: "--check-claim" if sphere().get("check_claim") else "",
     localrule: True
     log:
         f"{LOGS}/downstream/mnist_sphere/summary.log",
@@ -86,7 +88,7 @@ rule sphere_summary:
         "../../envs/symrepro.yaml"
     shell:
         "symrepro downstream mnist_sphere summarize --groups {input.groups} --liegan {input.liegan}"
-        " --metrics {input.metrics} --out {output} > {log} 2>&1"
+        " --metrics {input.metrics} {params.check} --out {output} > {log} 2>&1"
 
 
 rule sphere_figure:

@@ -43,14 +43,16 @@ Why random wind directions (a real cyclone's wind follows its isobars, a river's
 band): the reference feeds the winds to the discovery predictor as scalars (its
 `identity` input representation). Rotating a chart then turns the features but not
 the wind vectors, and with winds tied to the features the rotated fields are
-unlike any training sample: the predictor can (and, measured, does) read a
-feature's orientation from (U, V) relative to its shape, and rotations stop being a
-symmetry of the data. With the wind direction drawn independently of the feature,
+unlike any training sample: the predictor can read a feature's orientation from
+(U, V) relative to its shape, and rotations stop being a symmetry of the data. With the wind direction drawn independently of the feature,
 rotating a chart gives a sample of the same distribution (a turned wind is another
 random direction), so rotations are a symmetry of the data as well as of the labels.
 `--feature-scale` multiplies the widths of vortices and bands (default 1: the same
 width in degrees at every --shape); the quick configuration widens them on its
-coarse grids.
+coarse grids. `--size-spread S` widens the distribution of feature sizes (a further
+log-uniform factor in [1/S, S], vortex axis ratios up to 1.5·S), so that a chart
+stretched, squeezed or sheared by the probe's transformations still looks like a
+training sample; the labelling rule is unchanged.
 
 At least two vortices and two bands lie inside the discovery charts' region (below),
 more elsewhere on the globe. The labels are POINTWISE rules on the final fields:
@@ -66,7 +68,7 @@ GL(2) action — is a symmetry of the labelling rule, up to the discretisation o
 grid: rotating, shearing or scaling a feature moves its label with it.
 
 `--source control` is identical except that the AR class is labelled only where the
-band generating it runs roughly east–west (its local tangent within ±30° of the
+band generating it runs roughly east–west (its local tangent within ±15° of the
 longitude direction); bands in other orientations stay background, so rotations are
 NOT a symmetry (the random wind direction carries no information about the band's
 orientation, so the predictor must read it from the band's shape).
@@ -543,7 +545,11 @@ def download(base_url: str, split: str, raw_dir: str | os.PathLike, *, manifest:
 # ------------------------------------------------------------------ the stand-in
 THRESHOLD_Z = 2.0  # TMQ > mean + 2 std (TC and AR), PSL < mean − 2 std (TC)
 BACKGROUND_Z = (-1.15, 1.5)  # the background's z range (TMQ stays > 0)
-CONTROL_MAX_ANGLE = 30.0  # degrees from east–west within which a control band is labelled AR
+# degrees from east–west within which a control band is labelled AR. Why 15° (not a wider
+# cone): a shear E12 turns a band at angle θ by −sin²θ per unit t against the rotation's
+# 0.71, so at the cone's edge (where labels flip) the control breaks E12 by sin²θ/0.71 of
+# the rotation: 0.35 at 30° (the directional probe measured 2.8x) and 0.09 at 15°.
+CONTROL_MAX_ANGLE = 15.0
 PSL_WIDTH = 1.6  # pressure low / TMQ bump width ratio: no AR ring around a TC
 PROFILES = {"TMQ": 0.8, "QREFHT": 0.8, "TS": 0.8, "TREFHT": 0.8, "T500": 0.6, "T200": -0.4, "Z200": 0.6}
 
@@ -664,21 +670,25 @@ def _add_band(anom: dict, b: Band, height: int, width: int, std: dict, footprint
     _add(anom["VBOT"], rows, cols, 0.8 * b.wind * profile * np.sin(direction))
     _add(anom["QREFHT"], rows, cols, 0.8 * std["QREFHT"] * profile)
     _add(anom["PRECT"], rows, cols, 1.5 * std["PRECT"] * profile)
-    if footprint is not None:  # the control: where this band runs within ±30° of east–west
+    if footprint is not None:  # the control: where this band runs within ±CONTROL_MAX_ANGLE of east–west
         off = np.abs((tangent + 90.0) % 180.0 - 90.0)
         mark = (profile > 0.05) & (off <= CONTROL_MAX_ANGLE)
         sub = footprint[np.ix_(rows, cols)]
         footprint[np.ix_(rows, cols)] = sub | mark
 
 
-def draw_features(height: int, width: int, rng: np.random.Generator, feature_scale: float = 1.0) -> list:
+def draw_features(height: int, width: int, rng: np.random.Generator, feature_scale: float = 1.0,
+                  size_spread: float = 1.0) -> list:
     """Random vortices and bands (the same for the synthetic and the control source):
     at least two of each inside the discovery crop. `feature_scale` multiplies the
     widths across the features (vortex sizes, band widths; the band lengths stay)
-    relative to the grid. Every wind direction is random relative to its feature."""
+    relative to the grid; `size_spread` S ≥ 1 multiplies each feature's width by a
+    log-uniform factor in [1/S, S] and lets vortex axis ratios reach 1.5·S. Every wind
+    direction is random relative to its feature."""
     c = chart_geometry(height, width)
     s = height / OFFICIAL_SHAPE[0]
     across = s * feature_scale
+    spread = math.log(size_spread)
     features = []
 
     def place(inside: bool):
@@ -689,7 +699,9 @@ def draw_features(height: int, width: int, rng: np.random.Generator, feature_sca
 
     for k in range(int(rng.integers(4, 7))):
         row, col = place(k < 2 or k == 2 and rng.random() < 0.5)
-        features.append(Vortex(row, col, sigma=10 * across * rng.uniform(0.8, 1.3), aspect=rng.uniform(1.0, 1.5),
+        size = math.exp(rng.uniform(-spread, spread))
+        features.append(Vortex(row, col, sigma=10 * across * size * rng.uniform(0.8, 1.3),
+                               aspect=rng.uniform(1.0, 1.5 * size_spread),
                                angle=rng.uniform(0, 180), tmq=rng.uniform(3.5, 4.5), psl=rng.uniform(4.5, 5.5),
                                wind=rng.uniform(25, 40), wind_angle=rng.uniform(0, 360)))
     for k in range(int(rng.integers(3, 6))):
@@ -697,8 +709,9 @@ def draw_features(height: int, width: int, rng: np.random.Generator, feature_sca
         wind_angle = rng.uniform(0, 360)
         length = 260 * s * rng.uniform(0.8, 1.2)
         # half of the bands inside the crop run roughly east–west, so the control keeps AR pixels there
-        angle = rng.uniform(-25, 25) if k == 0 else rng.uniform(0, 180)
-        features.append(Band(row, col, length=length, width=7 * across * rng.uniform(0.8, 1.2), angle=angle,
+        angle = rng.uniform(-12, 12) if k == 0 else rng.uniform(0, 180)
+        size = math.exp(rng.uniform(-spread, spread))
+        features.append(Band(row, col, length=length, width=7 * across * size * rng.uniform(0.8, 1.2), angle=angle,
                              curvature=rng.uniform(-1, 1) * 1.0 / length, tmq=rng.uniform(3.0, 4.0),
                              wind=float(rng.choice([-1.0, 1.0])) * rng.uniform(20, 30),
                              wind_angle=wind_angle))
@@ -757,20 +770,22 @@ def synthetic_name(split: str, index: int) -> str:
 
 def synthetic_files(source: str, split: str, raw_dir: str | os.PathLike, n_files: int, shape: tuple[int, int],
                     seed: int, stats_name: str = "atlas", compression: str | None = None,
-                    feature_scale: float = 1.0) -> Iterator[Path]:
+                    feature_scale: float = 1.0, size_spread: float = 1.0) -> Iterator[Path]:
     """Write the stand-in's files one at a time (each yielded before the next is made)."""
     height, width = (int(s) for s in shape)
     if n_files < 1:
         raise InputError(f"--n-files must be >= 1, got {n_files}")
     if not 0 < feature_scale <= 8:
         raise InputError(f"--feature-scale must be in (0, 8], got {feature_scale}")
+    if not 1 <= size_spread <= 8:
+        raise InputError(f"--size-spread must be in [1, 8], got {size_spread}")
     if height < 8 or width < 8:
         raise InputError(f"--shape must be at least 8 × 8, got {height} × {width}")
     chart_geometry(height, width)
     control = source == "control"
     for i in range(n_files):
         rng = np.random.default_rng([seed, SPLITS.index(split), i])
-        features = draw_features(height, width, rng, feature_scale)
+        features = draw_features(height, width, rng, feature_scale, size_spread)
         fields, labels = render(height, width, features, rng, control=control, stats_name=stats_name)
         path = Path(raw_dir) / synthetic_name(split, i)
         write_netcdf(path, fields, labels, parse_name(path.name)[0], compression=compression)
@@ -795,6 +810,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--feature-scale", type=float, default=None,
                         help="widths of the stand-in's vortices and bands relative to the grid (synthetic/control; "
                              "default 1: as wide in degrees at every --shape)")
+    parser.add_argument("--size-spread", type=float, default=None,
+                        help="S >= 1: feature widths vary by a further log-uniform factor in [1/S, S] and vortex axis "
+                             "ratios up to 1.5 S (synthetic/control; default 1)")
     parser.add_argument("--manifest", default=None, help="pinned SHA-256 manifest (JSON) every file must match")
     parser.add_argument("--write-manifest", default=None, help="record SHA-256 and size of the downloads here")
     parser.add_argument("--keep-raw", action="store_true", help="keep the raw files after conversion")
@@ -809,7 +827,7 @@ def run(args: argparse.Namespace) -> None:
     if args.stats not in STATS:
         raise InputError(f"--stats must be one of {sorted(STATS)}, got {args.stats!r}")
     if args.source == "official":
-        for option in ("n_files", "shape", "seed", "feature_scale"):
+        for option in ("n_files", "shape", "seed", "feature_scale", "size_spread"):
             if getattr(args, option) is not None:
                 raise InputError(f"--{option.replace('_', '-')} applies to the stand-in (synthetic/control) only")
         if args.manifest is not None and not Path(args.manifest).is_file():
@@ -824,7 +842,8 @@ def run(args: argparse.Namespace) -> None:
                 raise InputError(f"--{option.replace('_', '-')} applies to --source official only")
         files = synthetic_files(args.source, args.split, args.raw_dir, 8 if args.n_files is None else args.n_files,
                                 tuple(args.shape or OFFICIAL_SHAPE), args.seed or 0, args.stats,
-                                feature_scale=1.0 if args.feature_scale is None else args.feature_scale)
+                                feature_scale=1.0 if args.feature_scale is None else args.feature_scale,
+                                size_spread=1.0 if args.size_spread is None else args.size_spread)
         expected = None
     count = convert(files, args.out, source=args.source, split=args.split, ico_resolution=args.ico_resolution,
                     stats_name=args.stats, expected_shape=expected, keep_raw=args.keep_raw)

@@ -121,9 +121,9 @@ def parse_probes(items) -> dict:
 
 # ------------------------------------------------------------------- probe verdict
 # Roles of the probe directions for the negative control, whose rivers are labelled only
-# when their tangent lies within ±30° of east–west. A direction D turns a band at angle θ
-# at the rate dθ/dt: J/√2 by 0.71 everywhere; E21 by cos²θ (0.75 at 30°); diag(1, 0) and
-# diag(0, 1) by ∓sin θ cos θ (0.43 at 30°); E12 by −sin²θ (0.25 at 30°, 0 along east–west).
+# when their tangent lies within ±15° of east–west. A direction D turns a band at angle θ
+# at the rate dθ/dt: J/√2 by 0.71 everywhere; E21 by cos²θ (0.93 at 15°); diag(1, 0) and
+# diag(0, 1) by ∓sin θ cos θ (0.25 at 15°); E12 by −sin²θ (0.07 at 15°, 0 along east–west).
 # So rotation is the symmetry the control breaks; E12, which keeps east–west bands east–west
 # to second order, is the direction it keeps best; the scalings and E21 break it partly and
 # are reported without a verdict.

@@ -14,7 +14,7 @@ import pandas as pd  # noqa: E402
 
 from ..atomic import atomic_path  # noqa: E402
 from ..datasets import mnist_sphere as data  # noqa: E402
-from ..errors import InputError  # noqa: E402
+from ..errors import ClaimNotReproduced, InputError  # noqa: E402
 from ..symmetry import MatrixGroup  # noqa: E402
 from ..symmetry.compare import cosine  # noqa: E402
 from ..symmetry.lie import J  # noqa: E402
@@ -55,6 +55,38 @@ def write_summary(groups, liegans, metrics, out) -> pd.DataFrame:
     with atomic_path(out) as tmp:
         frame.to_csv(tmp, index=False)
     return frame
+
+
+def check_claim(frame: pd.DataFrame, min_cosine: float = 0.9, min_gain: float = 0.10,
+                min_accuracy: float = 0.75) -> dict:
+    """The issue's quick targets: |cos(L, J)| >= `min_cosine` for at least 2 of 3 seeds
+    (every seed when there are fewer than 3); the discovered CNN beats the baseline on
+    the ±180° test set by >= `min_gain` (means over seeds) while both reach
+    `min_accuracy` on the ±60° validation set. Returns the numbers; raises
+    ClaimNotReproduced naming the failed part otherwise."""
+    def kind(name):
+        return frame[frame.kind == name] if "kind" in frame else frame.iloc[0:0]
+
+    discovery, base, disc = kind("discovery"), kind("cnn_baseline"), kind("cnn_discovered")
+    if discovery.empty or base.empty or disc.empty:
+        raise ClaimNotReproduced("the claim needs discovery groups and both CNN variants in the summary")
+    hits = int((discovery.cosine_so2 >= min_cosine).sum())
+    needed = len(discovery) if len(discovery) < 3 else int(np.ceil(2 * len(discovery) / 3))
+    numbers = {"seeds_with_rotation": hits, "seeds": len(discovery), "needed": needed,
+               "baseline_180": float(base.test_accuracy_180.mean()), "discovered_180": float(disc.test_accuracy_180.mean()),
+               "baseline_60": float(base.val_accuracy_60.mean()), "discovered_60": float(disc.val_accuracy_60.mean())}
+    numbers["gain_180"] = numbers["discovered_180"] - numbers["baseline_180"]
+    failed = []
+    if hits < needed:
+        failed.append(f"|cos(L, J)| >= {min_cosine} for {hits} of {len(discovery)} seeds")
+    if not numbers["gain_180"] >= min_gain:
+        failed.append(f"discovered beats baseline on ±180° by {numbers['gain_180']:.3f} < {min_gain}")
+    for v in ("baseline", "discovered"):
+        if not numbers[f"{v}_60"] >= min_accuracy:  # NaN (no validation set) fails too
+            failed.append(f"{v} reaches {numbers[f'{v}_60']:.3f} < {min_accuracy} on ±60°")
+    if failed:
+        raise ClaimNotReproduced("MNIST on a sphere: " + "; ".join(failed) + f" ({numbers})")
+    return numbers
 
 
 def plot(sample_file, groups, liegans, metrics, out) -> None:
@@ -107,13 +139,22 @@ def plot(sample_file, groups, liegans, metrics, out) -> None:
     plt.close(fig)
 
 
+def cmd_summarize(args) -> None:
+    frame = write_summary(args.groups, args.liegan, args.metrics, args.out)
+    if args.check_claim:
+        print(f"claim reproduced: {check_claim(frame)}")
+
+
 def register(steps) -> None:
     p = steps.add_parser("summarize", help="summary.csv of discovery, LieGAN and CNN runs")
     p.add_argument("--groups", nargs="*", default=[])
     p.add_argument("--liegan", nargs="*", default=[])
     p.add_argument("--metrics", nargs="*", default=[])
     p.add_argument("--out", required=True)
-    p.set_defaults(func=lambda a: write_summary(a.groups, a.liegan, a.metrics, a.out))
+    p.add_argument("--check-claim", action="store_true",
+                   help="fail (exit 3) unless discovery finds the rotation and the discovered CNN beats the baseline "
+                        "on ±180° by 10 points while both reach 75 % on ±60°")
+    p.set_defaults(func=cmd_summarize)
     p = steps.add_parser("plot", help="figure: sample and charts, generators, LieGAN, accuracy vs epoch")
     p.add_argument("--sample", required=True, help="a sphere data file (its first sample is shown)")
     p.add_argument("--groups", nargs="*", default=[])
