@@ -545,10 +545,12 @@ def download(base_url: str, split: str, raw_dir: str | os.PathLike, *, manifest:
 # ------------------------------------------------------------------ the stand-in
 THRESHOLD_Z = 2.0  # TMQ > mean + 2 std (TC and AR), PSL < mean − 2 std (TC)
 BACKGROUND_Z = (-1.15, 1.5)  # the background's z range (TMQ stays > 0)
-# degrees from east–west within which a control band is labelled AR. Why 15° (not a wider
-# cone): a shear E12 turns a band at angle θ by −sin²θ per unit t against the rotation's
-# 0.71, so at the cone's edge (where labels flip) the control breaks E12 by sin²θ/0.71 of
-# the rotation: 0.35 at 30° (the directional probe measured 2.8x) and 0.09 at 15°.
+# degrees from east–west within which a control band is labelled AR. 15° rather than 30°:
+# a shear E12 turns a band at angle θ by −sin²θ per unit t against the rotation's 0.71, so
+# at the cone's edge, where labels flip, E12 breaks the control by sin²θ/0.71 of what the
+# rotation does (0.35 at 30°, 0.09 at 15°). Measured with the quick probe, the control's
+# rotation excess stayed 2.8x its E12 excess with either cone: the E12 excess is mostly
+# the control predictor's own (1.7x the stand-in predictor's), not flipped labels.
 CONTROL_MAX_ANGLE = 15.0
 PSL_WIDTH = 1.6  # pressure low / TMQ bump width ratio: no AR ring around a TC
 PROFILES = {"TMQ": 0.8, "QREFHT": 0.8, "TS": 0.8, "TREFHT": 0.8, "T500": 0.6, "T200": -0.4, "Z200": 0.6}
