@@ -1,6 +1,7 @@
 """End-to-end behaviour of the Snakemake workflow on the tiny offline `.test` config."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -113,6 +114,20 @@ def test_dry_run_and_dag_show_the_whole_chain(tmp_path):
     dag = snakemake(workdir, "--dag").stdout
     assert dag.lstrip().startswith("digraph") and "eqaug_train" in dag and "data_file" in dag and "discovery_group" in dag
     assert "climate_unet" in dag and "discovery_probe" in dag
+
+
+def test_baseline_epochs_reach_only_the_baseline_cnn(tmp_path):
+    """`downstream.mnist_sphere.cnn.baseline_epochs` replaces `epochs` for the baseline
+    CNN only; the discovered CNN keeps `epochs`."""
+    workdir = scratch_copy(tmp_path)
+    name = write_config(workdir, "epochs.yaml",
+                        lambda c: c["downstream"]["mnist_sphere"]["cnn"].update(epochs=2, baseline_epochs=3))
+    out = snakemake(workdir, "-n", "-p", "--forceall", configfile=name).stdout
+    commands = [line for line in out.splitlines() if "symrepro downstream mnist_sphere train" in line]
+    by_variant = {re.search(r"--variant (\w+)", c).group(1): c for c in commands}
+    assert set(by_variant) == {"baseline", "discovered"}
+    assert "--epochs 3 " in by_variant["baseline"] and "--epochs 2 " in by_variant["discovered"]
+    assert "baseline-epochs" not in out
 
 
 @pytest.mark.parametrize("edit, key", [

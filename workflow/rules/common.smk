@@ -288,6 +288,16 @@ def sphere_seeds():
     return range(sphere()["seeds"])
 
 
+def sphere_cnn_settings(variant):
+    """The `cnn` block as the CLI options of one variant: `baseline_epochs`, when given,
+    replaces `epochs` for the baseline."""
+    settings = dict(sphere()["cnn"])
+    baseline_epochs = settings.pop("baseline_epochs", None)
+    if variant == "baseline" and baseline_epochs is not None:
+        settings["epochs"] = baseline_epochs
+    return settings
+
+
 def sphere_data(role):
     return dataset_file(sphere()["data"][role])
 

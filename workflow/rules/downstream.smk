@@ -46,7 +46,7 @@ rule sphere_cnn:
     output:
         os.path.join(SPHERE_CNN, "metrics.json"),
     params:
-        args=lambda w: cli_args(dict(sphere()["cnn"]) | {"device": config["device"]}),
+        args=lambda w: cli_args(sphere_cnn_settings(w.variant) | {"device": config["device"]}),
         group=lambda w, input: f"--group {input.group}" if input.group else "",
         val=lambda w, input: f"--val {input.val}" if input.val else "",
     threads: lambda w: resources_of(sphere(), "threads")
