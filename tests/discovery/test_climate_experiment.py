@@ -191,3 +191,25 @@ def test_tiny_predictor_then_algebra_through_the_engine(tmp_path):
     assert group.dim == 2 and set(summary_extras(group)) >= {"algebra_rank", "span_residual_J"}
     metrics = run.evaluate(SPEC, "meridian_quarter", data, tmp_path / "predictor.pt", device="cpu", threads=1)
     assert 0 <= metrics["pixel_accuracy"] <= 1 and metrics["pixels"] == 8 * 4 * 77 ** 2
+
+
+def test_output_stride_4_works_at_twice_the_resolution_with_the_same_parameters():
+    torch.manual_seed(0)
+    paper, fine = CGNet(4, 3, m=1, n=2, channels=4).eval(), CGNet(4, 3, m=1, n=2, channels=4, stride=4).eval()
+    assert parameter_count(paper) == parameter_count(fine)
+    seen = {}
+    for name, net in (("paper", paper), ("fine", fine)):
+        net.classifier.register_forward_hook(lambda _m, _i, out, name=name: seen.__setitem__(name, out.shape[-2:]))
+        assert net(torch.randn(1, 4, 32, 32)).shape == (1, 3, 32, 32)
+    assert seen == {"paper": (4, 4), "fine": (8, 8)}
+    # circular padding: stride 4 commutes with shifts by 4 (away from the clamped up-sampling edges), stride 8 not
+    x = torch.randn(1, 4, 32, 32)
+    inside = (slice(None), slice(None), slice(8, 28), slice(8, 28))
+    for net, exact in ((fine, True), (paper, False)):
+        moved = net(torch.roll(x, shifts=(4, 4), dims=(2, 3)))[inside]
+        expected = torch.roll(net(x), shifts=(4, 4), dims=(2, 3))[inside]
+        assert torch.allclose(moved, expected, atol=1e-5, rtol=1e-5) is exact
+    view = SPEC.view("meridian_quarter")
+    assert run.make_predictor(SPEC, view, {**TINY, "stride": 4}).net.stride == 4
+    with pytest.raises(InputError, match="stride"):
+        SPEC.predictor(view, stride=2)

@@ -17,6 +17,14 @@ Architecture (base width c, paper c = 32; M, N context-guided blocks, paper 3, 2
   BN-PReLU;
 * a 1×1 convolution to the class logits, bilinearly up-sampled to the input size.
 
+Output stride 8 as in the paper (`stride` = 8). `stride` = 4 (not in the paper) gives
+stage 1's first convolution stride 1 instead (stage 1 at full size, the input
+injections pooled once less); every stage then works at twice the paper's resolution,
+with the same parameters. Why: the quick configuration's grid is 4× coarser than
+ClimateNet's, so at stride 8 one output pixel covers 4× more of the globe than in the
+paper (measured in the README, climate: squeezing a chart then makes the features
+thinner than the output grid).
+
 A CG block: f_loc (3×3 depth-wise) and f_sur (3×3 depth-wise dilated) on the same
 features, joined (concatenation, BN, PReLU), then f_glo: a squeeze-and-excitation
 channel re-weighting (global mean → FC → ReLU → FC → sigmoid). The down-sampling
@@ -131,17 +139,20 @@ class CGNet(nn.Module):
     """K = `charts` independent CGNets: (B, K·C_in, H, W) -> logits (B, K·classes, H, W)."""
 
     def __init__(self, in_channels: int = 4, classes: int = 3, m: int = 3, n: int = 21, channels: int = 32,
-                 charts: int = 1):
+                 charts: int = 1, stride: int = 8):
         super().__init__()
         for key, value, low in (("m", m, 1), ("n", n, 1), ("channels", channels, 2), ("in_channels", in_channels, 1),
                                 ("classes", classes, 1), ("charts", charts, 1)):
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise InputError(f"CGNet option {key} must be an integer >= {low}, got {value!r}")
+        if stride not in (4, 8) or isinstance(stride, bool):
+            raise InputError(f"CGNet option stride (the output stride) must be 8 (the paper's) or 4, got {stride!r}")
         c, k = channels, charts
-        self.charts, self.in_channels, self.classes = k, in_channels, classes
-        self.stage1 = nn.Sequential(_ConvBNPReLU(in_channels, c, 3, k, stride=2), _ConvBNPReLU(c, c, 3, k),
+        self.charts, self.in_channels, self.classes, self.stride = k, in_channels, classes, stride
+        first = stride // 4  # stage 1's first convolution: 2 (paper) or 1
+        self.stage1 = nn.Sequential(_ConvBNPReLU(in_channels, c, 3, k, stride=first), _ConvBNPReLU(c, c, 3, k),
                                     _ConvBNPReLU(c, c, 3, k))
-        self.inject1, self.inject2 = _InputInjection(1), _InputInjection(2)
+        self.inject1, self.inject2 = _InputInjection(first - 1), _InputInjection(first)
         self.norm1 = _BNPReLU(c + in_channels, k)
         self.down2 = _ContextGuided(c + in_channels, 2 * c, 2, 8, k, down=True)
         self.stage2 = nn.Sequential(*(_ContextGuided(2 * c, 2 * c, 2, 8, k, down=False) for _ in range(m - 1)))
@@ -177,13 +188,14 @@ class ChartCGNet(nn.Module):
     """
 
     def __init__(self, charts: int, in_channels: int = 4, classes: int = 3, m: int = 3, n: int = 21,
-                 channels: int = 32, grouped: bool = True):
+                 channels: int = 32, grouped: bool = True, stride: int = 8):
         super().__init__()
         self.charts, self.in_channels, self.classes, self.grouped = charts, in_channels, classes, grouped
         if grouped:
-            self.net = CGNet(in_channels, classes, m, n, channels, charts=charts)
+            self.net = CGNet(in_channels, classes, m, n, channels, charts=charts, stride=stride)
         else:
-            self.nets = nn.ModuleList(CGNet(in_channels, classes, m, n, channels) for _ in range(charts))
+            self.nets = nn.ModuleList(CGNet(in_channels, classes, m, n, channels, stride=stride)
+                                      for _ in range(charts))
 
     def forward(self, patches: torch.Tensor) -> torch.Tensor:
         b, k, c, h, w = patches.shape

@@ -17,7 +17,8 @@ round(W/2) + R. Views: `meridian` (768×1152: crop 631×401, R 200, out 150) and
 `meridian_quarter` (192×288: crop 159×101, R 50, out 38).
 
 Predictor: `ChartCGNet` (experiments/cgnet.py), options m, n, channels (base width),
-grouped (default: the faster layout for the patch size).
+grouped (default: the faster layout for the patch size), stride (output stride 8 as in
+the paper, or 4).
 Losses: per-sample mean cross-entropy over pixels of logits against one-hot targets
 (task) or against the softmax of Φ(x) transformed (equivariance); inputs resampled
 bilinearly, class probabilities by nearest neighbour.
@@ -96,14 +97,15 @@ GROUPED_UP_TO = 301  # patch side up to which the chart-grouped CGNet is the fas
 
 
 def predictor(view: MeridianCharts, m: int = 3, n: int = 21, channels: int = 32,
-              grouped: bool | None = None) -> ChartCGNet:
-    """K = 4 CGNets (paper: M = 3, N = 21, base width 32: 494 232 parameters each).
-    `grouped` None: the layout measured faster on the CPU for the view's patch size
-    (grouped up to `GROUPED_UP_TO`, i.e. `meridian_quarter`; a list of nets for `meridian`)."""
+              grouped: bool | None = None, stride: int = 8) -> ChartCGNet:
+    """K = 4 CGNets (paper: M = 3, N = 21, base width 32, output stride 8: 494 232
+    parameters each). `grouped` None: the layout measured faster on the CPU for the
+    view's patch size (grouped up to `GROUPED_UP_TO`, i.e. `meridian_quarter`; a list of
+    nets for `meridian`). `stride` 4: CGNet at twice the paper's resolution (`CGNet`)."""
     if grouped is None:
         grouped = 2 * view.in_radius + 1 <= GROUPED_UP_TO
     return ChartCGNet(len(view), in_channels=len(CHANNELS), classes=len(CLASSES), m=m, n=n, channels=channels,
-                      grouped=bool(grouped))
+                      grouped=bool(grouped), stride=stride)
 
 
 def one_hot(labels: torch.Tensor) -> torch.Tensor:
