@@ -145,7 +145,7 @@ class CGNet(nn.Module):
                                 ("classes", classes, 1), ("charts", charts, 1)):
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise InputError(f"CGNet option {key} must be an integer >= {low}, got {value!r}")
-        if stride not in (4, 8) or isinstance(stride, bool):
+        if not isinstance(stride, int) or isinstance(stride, bool) or stride not in (4, 8):
             raise InputError(f"CGNet option stride (the output stride) must be 8 (the paper's) or 4, got {stride!r}")
         c, k = channels, charts
         self.charts, self.in_channels, self.classes, self.stride = k, in_channels, classes, stride
