@@ -21,7 +21,7 @@ Output stride 8 as in the paper (`stride` = 8). `stride` = 4 (not in the paper) 
 stage 1's first convolution stride 1 instead (stage 1 at full size, the input
 injections pooled once less); every stage then works at twice the paper's resolution,
 with the same parameters. Why: the quick configuration's grid is 4× coarser than
-ClimateNet's, so at stride 8 one output pixel covers 4× more of the globe than in the
+ClimateNet's, so at stride 8 one output pixel is 4× as wide, in degrees, as in the
 paper (measured in the README, climate: squeezing a chart then makes the features
 thinner than the output grid).
 
