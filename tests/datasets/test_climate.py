@@ -341,6 +341,23 @@ def test_feature_scale_and_size_spread_and_random_winds():
     assert spread.max() / spread.min() > 2.5 * plain.max() / plain.min()
 
 
+def test_the_bands_placed_in_the_charts_run_east_west_and_the_rest_at_random():
+    """Both bands placed inside the discovery crop run within ±12° of east–west (so the
+    control has rivers in the charts); the others, and every vortex, have any orientation."""
+    c = climate.chart_geometry(192, 288)
+    forced, free = [], []
+    for seed in range(40):
+        bands = [f for f in climate.draw_features(192, 288, np.random.default_rng([seed, 0, 0]), feature_scale=3.0)
+                 if isinstance(f, climate.Band)]
+        assert len(bands) >= 3
+        for band in bands[:2]:
+            assert c.row0 <= band.row <= c.row1 and c.col0 <= band.col <= c.col1
+        forced += [b.angle for b in bands[:2]]
+        free += [b.angle for b in bands[2:]]
+    assert max(abs(a) for a in forced) <= climate.EAST_WEST_SPREAD
+    assert min(free) < 20 and max(free) > 160 and 60 < np.median(free) < 120  # uniform over [0, 180)
+
+
 def test_end_to_end_with_the_icosahedral_grid(tmp_path):
     grid = pytest.importorskip("symrepro.icosahedral.grid")
     assert main(["data", "climate", "--source", "synthetic", "--split", "test", "--raw-dir", str(tmp_path / "raw"),
