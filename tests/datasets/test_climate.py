@@ -343,7 +343,7 @@ def test_feature_scale_and_size_spread_and_random_winds():
 
 def test_the_bands_placed_in_the_charts_run_east_west_and_the_rest_at_random():
     """Both bands placed inside the discovery crop run within ±12° of east–west (so the
-    control has rivers in the charts); the others, and every vortex, have any orientation."""
+    control has rivers in the charts); the other bands have any orientation."""
     c = climate.chart_geometry(192, 288)
     forced, free = [], []
     for seed in range(40):

@@ -59,7 +59,8 @@ more elsewhere on the globe. The two bands placed inside that region run roughly
 east–west (within ±12°; the others, and every vortex, have a random orientation), so
 the negative control below keeps rivers in the charts; both sources share them. The
 labels stay rotation-equivariant (below), but the band orientations in the charts are
-not uniform: the probe's stand-in spectrum measures what that costs the predictor. The labels are POINTWISE rules on the final fields:
+not uniform: the probe's stand-in spectrum measures what that costs the predictor.
+The labels are POINTWISE rules on the final fields:
 
     TC  where TMQ > mean + 2 std and PSL < mean − 2 std,
     AR  where TMQ > mean + 2 std and not TC,
