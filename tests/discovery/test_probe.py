@@ -13,8 +13,9 @@ from symrepro.cli import main
 from symrepro.datasets.hdf5 import write_arrays
 from symrepro.datasets.heat import draw_parameters, initial_fields
 from symrepro.discovery import run
-from symrepro.discovery.probe import (PROBE_FORMAT, ShiftAveraged, directions, inside_mask, mean_excess, measure, probe,
-                                     read_probe, shift_offsets, t_values, write_probe)
+from symrepro.discovery.probe import (PROBE_FORMAT, ShiftAveraged, check_low_pass, directions, inside_mask,
+                                     low_pass_filter, mean_excess, measure, probe, read_probe, shift_offsets, t_values,
+                                     write_probe)
 from symrepro.discovery.trainers import Settings
 from symrepro.errors import InputError
 from symrepro.experiments import get
@@ -95,6 +96,42 @@ def test_climate_probe_separates_pixelwise_from_oriented_predictors(tmp_path):
     assert mean_excess(whole)["J"] > 0.02
 
 
+def test_low_pass_filter_keeps_constants_and_removes_pixel_scale_detail():
+    z = torch.randn(2, 3, 5, 16, 16)
+    assert low_pass_filter(0)(z) is z
+    torch.testing.assert_close(low_pass_filter(2)(torch.full((1, 3, 9, 9), 0.3)), torch.full((1, 3, 9, 9), 0.3))
+    board = ((torch.arange(20)[:, None] + torch.arange(20)[None, :]) % 2).float()
+    smoothed = low_pass_filter(2)(board)
+    assert smoothed.shape == board.shape and (smoothed[4:-4, 4:-4] - 0.5).abs().max() < 0.01
+    for bad in (-1, float("nan"), "a"):
+        with pytest.raises(InputError, match="--low-pass"):
+            check_low_pass(bad)
+
+
+def test_low_pass_discounts_detail_finer_than_the_output_grid_and_keeps_orientation(tmp_path):
+    """A pointwise rule computed on a stride-4 grid (pooled, upsampled back) cannot draw
+    squeezed detail: smoothing both sides at σ = 2 cuts its excess at least 2.5-fold. An
+    orientation-dependent predictor keeps a rotation excess far above its E12 excess."""
+    from test_climate_experiment import write_file
+
+    x, _ = CLIMATE.load(write_file(tmp_path / "climate.h5", n=2))
+    view = CLIMATE.view("meridian_quarter")
+
+    def coarse(p):
+        b, k, c, h, w = p.shape
+        z = F.avg_pool2d(3 * p[:, :, :3].reshape(b * k, 3, h, w), 4, ceil_mode=True)
+        return F.interpolate(z, size=(h, w), mode="bilinear", align_corners=False).reshape(b, k, 3, h, w)
+
+    plain = mean_excess(measure(CLIMATE, view, coarse, x, t=[0.5]))
+    smoothed = measure(CLIMATE, view, coarse, x, t=[0.5], low_pass=2)
+    assert smoothed["low_pass"] == 2.0 and abs(smoothed["baseline"]) < 1e-6
+    assert all(mean_excess(smoothed)[d] <= plain[d] / 2.5 for d in NAMES) and plain["diag10"] > 0.02
+    oriented = mean_excess(measure(CLIMATE, view, lambda p: 30 * x_derivative(p)[:, :, :3], x, t=[0.5], low_pass=2))
+    assert oriented["J"] > 0.02 and oriented["J"] >= 5 * oriented["E12"]
+    with pytest.raises(InputError, match="--whole-window"):
+        measure(CLIMATE, view, coarse, x, t=[0.5], low_pass=2, inside=False)
+
+
 def test_inside_mask_keeps_the_pixels_that_stay_in_the_window():
     assert bool(inside_mask(torch.eye(2), 11, 3).all()) and inside_mask(torch.eye(2), 11, 3).numel() == 49
     c, s = math.cos(math.pi / 4), math.sin(math.pi / 4)
@@ -173,9 +210,14 @@ def test_climate_probe_through_the_command_line(tmp_path):
                  "--shifts", "0", "4", "--out", str(tmp_path / "probe.json")]) == 0
     payload = read_probe(tmp_path / "probe.json")
     assert payload["view"] == "meridian_quarter" and payload["charts"] == 4 and payload["out_radius"] == 38
-    assert payload["shifts"] == [0, 4] and payload["window"] == "inside" and abs(payload["baseline"]) < 1e-6
+    assert payload["shifts"] == [0, 4] and payload["window"] == "inside" and payload["low_pass"] == 0 and abs(payload["baseline"]) < 1e-6
     assert all(np.isfinite(v) and v > 0 for v in mean_excess(payload).values())
     assert main(["discovery", "probe", "--experiment", "climate", "--view", "meridian_quarter", "--data", str(data),
                  "--predictor", str(tmp_path / "predictor.pt"), "--t", "0.25", "--shifts", "0", "0",
                  "--out", str(tmp_path / "bad.json")]) == 2
     assert not (tmp_path / "bad.json").exists()
+    for bad in (["--low-pass", "-1"], ["--low-pass", "2", "--whole-window"]):
+        assert main(["discovery", "probe", "--experiment", "climate", "--view", "meridian_quarter", "--data", str(data),
+                     "--predictor", str(tmp_path / "predictor.pt"), "--t", "0.25", *bad,
+                     "--out", str(tmp_path / "bad.json")]) == 2
+        assert not (tmp_path / "bad.json").exists()

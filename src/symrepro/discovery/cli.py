@@ -116,7 +116,7 @@ def cmd_probe(args) -> None:
 
     payload = probe(_spec(args), args.view, args.data, args.predictor, t=args.t, batch_size=args.batch_size,
                     seed=args.seed, device=args.device, threads=args.threads, max_samples=args.max_samples,
-                    inside=not args.whole_window, shifts=args.shifts)
+                    inside=not args.whole_window, shifts=args.shifts, low_pass=args.low_pass)
     write_probe(args.out, payload)
     log.info("probe: mean excess equivariance loss per direction %s (baseline %.6g)",
              {k: round(v, 6) for k, v in mean_excess(payload).items()}, payload["baseline"])
@@ -232,6 +232,9 @@ def register(families) -> None:
     p.add_argument("--shifts", type=int, nargs="+", default=[0],
                    help="average the predictor over the cyclic shifts (a, b) of its input, a, b from these offsets "
                         "(e.g. 0 2 4 6 for a stride-8 network): removes its sub-stride aliasing from the probe")
+    p.add_argument("--low-pass", type=float, default=0.0, metavar="SIGMA",
+                   help="compare Φ(g·x) and g·Φ(x) after smoothing both by a Gaussian of SIGMA pixels (e.g. half "
+                        "the predictor's output stride: removes detail its output grid cannot draw); 0: none")
     p.add_argument("--whole-window", action="store_true",
                    help="score the whole out window, as discovery does (default: only the pixels whose transformed "
                         "position stays inside it; rotations move the square's corners out)")

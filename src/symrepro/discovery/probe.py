@@ -30,11 +30,21 @@ corners outside it, where the predictor sees the patch border, and interpolating
 class probabilities raises their entropy; both add to the excess of any g ≠ identity
 without any lack of equivariance.
 
+`low_pass` σ > 0 (pixels) compares Φ(g·x) and g·Φ(x) after smoothing both with the
+same Gaussian of width σ (class probabilities for logits; the KL is then taken between
+the smoothed probabilities). Why: a predictor whose output lives on a grid of stride s
+cannot draw detail finer than about s pixels, whereas g·Φ(x) for a squeeze (a positive
+scaling, e^t-fold) carries Φ(x)'s detail e^t times finer. That mismatch shows up as an
+excess along the scalings that measures the output grid, not the direction. Smoothing
+both sides at σ = s/2 compares them at the resolution the predictor has (the
+counterpart of `ShiftAveraged` for squeezes); it leaves a label that flips over a
+whole feature (the negative control's rotations) standing. σ = 0: no smoothing.
+
 Only local (atlas) views with d = 2 are probed; a global view is an InputError.
 
 probe.json — {"format": "symrepro.probe/1", "experiment", "view", "data",
 "predictor", "seed", "samples", "charts", "out_radius", "normalisation", "window" (inside | whole),
-"shifts" (the offsets of `ShiftAveraged`; [0]: the predictor as it is),
+"shifts" (the offsets of `ShiftAveraged`; [0]: the predictor as it is), "low_pass" (σ, pixels; 0: none),
 "directions" (name -> 2×2 matrix, unit Frobenius norm), "t" (signed values, ascending),
 "baseline" (L(0)), "loss" and "excess" (name -> one value per t), "mean_excess"
 (name -> mean over t)}.
@@ -46,6 +56,7 @@ import math
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ..atomic import read_json_object, write_json
 from ..errors import InputError
@@ -87,6 +98,13 @@ def t_values(magnitudes=DEFAULT_T) -> list[float]:
     if len(set(values)) != len(values):
         raise InputError(f"--t values must be distinct, got {values}")
     return sorted([-t for t in values] + values)
+
+
+def _check_low_pass_window(low_pass, inside: bool) -> float:
+    value = check_low_pass(low_pass)
+    if value > 0 and not inside:
+        raise InputError("--low-pass applies to the inside-window score; it cannot be combined with --whole-window")
+    return value
 
 
 def _check_view(spec, view) -> None:
@@ -145,8 +163,40 @@ def inside_mask(g: torch.Tensor, size: int, radius: int) -> torch.Tensor:
     return (moved.abs() <= radius + 1e-6).all(-1)
 
 
+def low_pass_filter(sigma: float):
+    """z (…, H, W) -> z smoothed by a separable Gaussian of width `sigma` pixels
+    (truncated at ±⌈2σ⌉, normalised, edges replicated); the identity for sigma = 0."""
+    sigma = check_low_pass(sigma)
+    if sigma == 0:
+        return lambda z: z
+    radius = max(1, math.ceil(2 * sigma))
+
+    def smooth(z: torch.Tensor) -> torch.Tensor:
+        x = torch.arange(-radius, radius + 1, dtype=z.dtype, device=z.device)
+        kernel = torch.exp(-0.5 * (x / sigma) ** 2)
+        kernel = kernel / kernel.sum()
+        *lead, h, w = z.shape
+        y = z.reshape(-1, 1, h, w)
+        y = F.conv2d(F.pad(y, (radius, radius, 0, 0), mode="replicate"), kernel.view(1, 1, 1, -1))
+        y = F.conv2d(F.pad(y, (0, 0, radius, radius), mode="replicate"), kernel.view(1, 1, -1, 1))
+        return y.reshape(*lead, h, w)
+
+    return smooth
+
+
+def check_low_pass(sigma) -> float:
+    try:
+        value = float(sigma)
+    except (TypeError, ValueError) as err:
+        raise InputError(f"--low-pass must be a number of pixels, got {sigma!r}") from err
+    if not math.isfinite(value) or value < 0:
+        raise InputError(f"--low-pass (the smoothing width σ in pixels) must be finite and >= 0, got {sigma!r}")
+    return value
+
+
 def masked_equivariance_loss(predict, patches: torch.Tensor, reference: torch.Tensor, g: torch.Tensor,
-                             radius: int, loss_fn, in_mode: str, out_mode: str, logits: bool) -> torch.Tensor:
+                             radius: int, loss_fn, in_mode: str, out_mode: str, logits: bool,
+                             low_pass: float = 0.0) -> torch.Tensor:
     """Per-sample excess loss between Φ(g·x) and g·Φ(x), averaged over the window pixels
     whose transformed position stays inside the window (`inside_mask`): per pixel,
     loss(Φ(g·x), g·Φ(x)) − loss(g·Φ(x), g·Φ(x)) (for class probabilities: the
@@ -162,12 +212,19 @@ def masked_equivariance_loss(predict, patches: torch.Tensor, reference: torch.Te
     sees the patch border — or past the patch, into `grid_sample`'s border
     replication. `loss_fn` is the experiment's loss
     (prediction, target) -> per-sample values, applied here pixel by pixel (class
-    channels on dim −3, as in patches (…, C, P, P))."""
+    channels on dim −3, as in patches (…, C, P, P)).
+
+    `low_pass` σ > 0: both sides smoothed by the same Gaussian first (for logits, the
+    probabilities; module docstring)."""
     b, k, c, size, _ = patches.shape
     sample_g = g.expand(b, k, 2, 2)
     with torch.no_grad():
         g_y = crop(transform_patches(reference, sample_g, None, out_mode), radius)
         y_g = predict_window(predict, transform_patches(patches, sample_g, None, in_mode), radius)
+        if low_pass > 0:
+            smooth = low_pass_filter(low_pass)
+            g_y = smooth(g_y)
+            y_g = torch.log(smooth(torch.softmax(y_g, dim=-3)).clamp_min(1e-12)) if logits else smooth(y_g)
     mask = inside_mask(g, size, radius)
     classes = y_g.shape[-3]
 
@@ -183,13 +240,15 @@ def masked_equivariance_loss(predict, patches: torch.Tensor, reference: torch.Te
 
 @torch.no_grad()
 def measure(spec, view, predict, inputs: torch.Tensor, t=DEFAULT_T, batch_size: int = 16,
-            device: torch.device | str = "cpu", inside: bool = True, shifts=(0,)) -> dict:
+            device: torch.device | str = "cpu", inside: bool = True, shifts=(0,), low_pass: float = 0.0) -> dict:
     """The probe of `predict` (patches -> predictions) on fields `inputs` (N, C, H, W):
     the numbers of probe.json (directions, t, baseline, loss, excess, mean_excess, samples, charts).
     `inside`: score only the window pixels p whose transformed position g·p stays in the
     window (`masked_equivariance_loss`); False: the whole window, as discovery does.
-    `shifts`: offsets whose pairs the predictor is averaged over (`ShiftAveraged`); (0,): none."""
+    `shifts`: offsets whose pairs the predictor is averaged over (`ShiftAveraged`); (0,): none.
+    `low_pass`: σ in pixels of the smoothing of both sides (module docstring); 0: none."""
     _check_view(spec, view)
+    low_pass = _check_low_pass_window(low_pass, inside)
     signed = t_values(t)
     if batch_size < 1:
         raise InputError(f"batch_size must be >= 1, got {batch_size}")
@@ -215,7 +274,8 @@ def measure(spec, view, predict, inputs: torch.Tensor, t=DEFAULT_T, batch_size: 
                                              spec.in_resampling, spec.out_resampling, spec.class_dim, reference)
             return float(losses.double().sum())
         return float(masked_equivariance_loss(predict, patches, reference, g, view.out_radius, loss_fn,
-                                              spec.in_resampling, spec.out_resampling, spec.logits).double().sum())
+                                              spec.in_resampling, spec.out_resampling, spec.logits,
+                                              low_pass).double().sum())
 
     for start in range(0, len(inputs), batch_size):
         x = inputs[start:start + batch_size].to(device)
@@ -232,23 +292,25 @@ def measure(spec, view, predict, inputs: torch.Tensor, t=DEFAULT_T, batch_size: 
     return {"directions": {name: m.tolist() for name, m in dirs.items()}, "t": signed, "baseline": baseline,
             "loss": loss, "excess": excess, "mean_excess": {name: float(np.mean(v)) for name, v in excess.items()},
             "samples": count, "charts": len(view), "out_radius": int(view.out_radius),
-            "normalisation": "unit Frobenius norm", "window": "inside" if inside else "whole", "shifts": offsets}
+            "normalisation": "unit Frobenius norm", "window": "inside" if inside else "whole", "shifts": offsets,
+            "low_pass": low_pass}
 
 
 def probe(spec, view_name: str, data, predictor_path, *, t=DEFAULT_T, batch_size: int = 16, seed: int = 0,
           device: str = "auto", threads: int | None = None, max_samples: int | None = None,
-          inside: bool = True, shifts=(0,)) -> dict:
+          inside: bool = True, shifts=(0,), low_pass: float = 0.0) -> dict:
     """The probe of the saved predictor (predictor.pt) on a data file: the payload of probe.json."""
     from .run import load_data, load_predictor, set_up
 
     t_values(t)  # a bad --t or --shifts fails before any data is read
     shift_offsets(shifts)
+    _check_low_pass_window(low_pass, inside)
     view = spec.view(view_name)
     _check_view(spec, view)
     chosen, _ = set_up(seed, threads, device)
     inputs, _ = load_data(spec, data, max_samples)
     predictor = load_predictor(spec, view_name, predictor_path, chosen)
-    numbers = measure(spec, view, predictor, inputs, t, batch_size, chosen, inside, shifts)
+    numbers = measure(spec, view, predictor, inputs, t, batch_size, chosen, inside, shifts, low_pass)
     return {"format": PROBE_FORMAT, "experiment": spec.name, "view": view_name or "", "data": str(data),
             "predictor": str(predictor_path), "seed": seed, **numbers}
 
