@@ -106,11 +106,11 @@ def test_dry_run_and_dag_show_the_whole_chain(tmp_path):
     workdir = scratch_copy(tmp_path)
     proc = snakemake(workdir, "-n")
     assert planned_jobs(proc.stdout + proc.stderr) == {
-        "data_mnist_idx": 1, "data_file": 11, "eqaug_init": 15, "eqaug_train": 45, "eqaug_aggregate": 7,
-        "eqaug_figure": 4, "discovery_predictor": 5, "discovery_algebra": 5, "discovery_cosets": 3,
-        "discovery_group": 5, "discovery_evaluate": 2, "discovery_probe": 1, "discovery_summary": 4,
+        "data_mnist_idx": 1, "data_file": 13, "eqaug_init": 15, "eqaug_train": 45, "eqaug_aggregate": 7,
+        "eqaug_figure": 4, "discovery_predictor": 6, "discovery_algebra": 6, "discovery_cosets": 3,
+        "discovery_group": 6, "discovery_evaluate": 3, "discovery_probe": 2, "discovery_summary": 5,
         "discovery_figure": 2, "sphere_liegan": 1, "sphere_cnn": 2, "sphere_summary": 1, "sphere_figure": 1,
-        "climate_unet": 2, "climate_summary": 1, "climate_figure": 1, "all": 1}
+        "climate_unet": 2, "climate_summary": 1, "climate_probe_verdict": 1, "climate_figure": 1, "all": 1}
     dag = snakemake(workdir, "--dag").stdout
     assert dag.lstrip().startswith("digraph") and "eqaug_train" in dag and "data_file" in dag and "discovery_group" in dag
     assert "climate_unet" in dag and "discovery_probe" in dag
@@ -275,3 +275,31 @@ def test_climate_chain_probe_and_unets_built_from_the_discovered_group(completed
     assert metrics["discovered"]["kernel_symmetry"] == "uniform"  # 4 generators on R^2 span gl(2)
     assert metrics["discovered"]["parameters"] < metrics["baseline"]["parameters"]
     assert (completed / f"{RESULTS}/figures/climate.pdf").read_bytes().startswith(b"%PDF")
+    # the negative control ran the same chain, and the verdict compares the two probes
+    control = json.loads((completed / f"{RESULTS}/discovery/climate_control/seed0/probe.json").read_text())
+    assert control["data"].endswith("climate_control_test.h5") and set(control["mean_excess"]) == set(probe["mean_excess"])
+    verdict = pd.read_csv(completed / f"{RESULTS}/downstream/climate/probes.csv")
+    assert set(verdict.direction) == set(probe["mean_excess"]) and verdict.verdict.nunique() == 1
+    assert verdict.set_index("direction").loc["J", "control_mean_excess"] == pytest.approx(control["mean_excess"]["J"])
+    assert "The control" in (completed / "logs/test/downstream/climate/probes.log").read_text()
+
+
+def test_paper_scale_probes_the_stand_in_the_control_and_the_real_data(tmp_path):
+    """Paper scale: the climate figure draws three probe spectra (stand-in, negative
+    control, real ClimateNet) and the verdict compares the first two, each block on data
+    of ClimateNet's grid; the quick and .test configurations switch the stand-in block off
+    (their `climate` block is the stand-in)."""
+    workdir = scratch_copy(tmp_path)
+    out = snakemake(workdir, "-n", "-p", "--forceall", configfile="config/config.yaml").stdout
+    plot = next(line for line in out.splitlines() if "symrepro downstream climate plot" in line)
+    assert re.findall(r"--probe '?([^=']+)=results/discovery/(\w+)/seed0/probe.json", plot) == [
+        ("stand-in", "climate_standin"), ("control", "climate_control"), ("real data", "climate")]
+    verdict = next(line for line in out.splitlines() if "symrepro downstream climate probe-verdict" in line)
+    assert "--symmetric results/discovery/climate_standin/seed0/probe.json" in verdict
+    assert "--control results/discovery/climate_control/seed0/probe.json" in verdict and "--check" not in verdict
+    for source, name in (("synthetic", "climate_standin_train"), ("control", "climate_control_train")):
+        command = next(line for line in out.splitlines() if f"--out data/{name}.h5" in line)
+        assert f"--source {source}" in command and "--shape 768 1152" in command
+    for configfile in ("config/quick.yaml", ".test/config/config.yaml"):
+        planned = snakemake(workdir, "-n", "--forceall", configfile=configfile).stdout
+        assert "climate_standin" not in planned, configfile
