@@ -7,6 +7,7 @@ import yaml
 
 from symrepro.datasets.cli import DATASETS
 from symrepro.discovery.trainers import Settings
+from symrepro.downstream.schedule import SCHEDULES
 from symrepro.eqaug.task import TASK_LOADERS
 from symrepro.experiments import EXPERIMENTS, get
 from symrepro.symmetry import GROUPS
@@ -22,6 +23,7 @@ def test_schema_enums_equal_the_registries():
     assert set(experiment["task"]["enum"]) == set(TASK_LOADERS)
     block = SCHEMA["$defs"]["discovery_experiment"]["properties"]
     assert set(block["experiment"]["enum"]) == set(EXPERIMENTS)
+    assert set(SCHEMA["$defs"]["lr_schedule"]["enum"]) == set(SCHEDULES)
 
 
 def test_discovery_step_options_are_settings_or_step_arguments():

@@ -94,7 +94,8 @@ def test_cli_trains_and_writes_metrics(tmp_path):
     write_arrays(tmp_path / "test.h5", ms.generate(digits, labels, 4, 180, seed=1))
     reference_group("SO(2)").write(tmp_path / "group.json")
     outs = []
-    for variant, extra in (("baseline", []), ("discovered", ["--group", str(tmp_path / "group.json")])):
+    for variant, extra in (("baseline", []), ("discovered", ["--group", str(tmp_path / "group.json"),
+                                                             "--lr-schedule", "cosine"])):
         out = tmp_path / f"{variant}.json"
         main(["downstream", "mnist_sphere", "train", "--variant", variant, *extra, "--train", str(tmp_path / "train.h5"),
               "--test", str(tmp_path / "test.h5"), "--val", str(tmp_path / "test.h5"), "--epochs", "2",
@@ -105,6 +106,8 @@ def test_cli_trains_and_writes_metrics(tmp_path):
     assert len(base["history"]) == 2 and 0 <= base["history"][-1]["test_accuracy"] <= 1
     assert disc["effective_parameters"] < disc["parameters"] == base["parameters"]
     assert disc["tying"] == "average" and base["tying"] is None
+    assert [row["lr"] for row in base["history"]] == [1e-3, 1e-3] and base["lr_schedule"] == "constant"
+    assert [row["lr"] for row in disc["history"]] == pytest.approx([1e-3, 5e-4]) and disc["lr_schedule"] == "cosine"
     assert main(["downstream", "mnist_sphere", "train", "--variant", "discovered", "--train", str(tmp_path / "train.h5"),
               "--test", str(tmp_path / "test.h5"), "--epochs", "1", "--out", str(tmp_path / "x.json")]) != 0
     assert not (tmp_path / "x.json").exists()

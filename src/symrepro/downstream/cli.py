@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import importlib
 
+from .schedule import SCHEDULES
+
 DOWNSTREAM: dict[str, str] = {
     "mnist_sphere": "symrepro.downstream.mnist_sphere",
     "climate": "symrepro.downstream.climate",
@@ -30,6 +32,8 @@ def add_training_arguments(p, *, group_help: str, train_help: str, test_help: st
     p.add_argument("--epochs", type=int, default=epochs)
     p.add_argument("--batch-size", type=int, default=batch_size)
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--lr-schedule", default="constant", choices=SCHEDULES,
+                   help="per-epoch rate: constant (the papers') or cosine (annealed from --lr to 0)")
     p.add_argument("--max-train", type=int, help="use only the first N training samples")
     p.add_argument("--max-test", type=int, help="use only the first N test (and validation) samples")
     p.add_argument("--tolerance", type=float, default=0.15, help=tolerance_help)

@@ -18,7 +18,8 @@ whole: every mini-batch is read from h5py with sorted indices; the training orde
 shuffled by a torch.Generator seeded with `--seed`.
 
 Training (as the reference, Rose-STL-Lab/ATLAS climate experiment): Jaccard (soft
-IoU) loss over the three classes, Adam lr 1e-3, 20 epochs, batch 4. After each epoch
+IoU) loss over the three classes, Adam lr 1e-3, 20 epochs, batch 4 (`--lr-schedule
+cosine` anneals the rate instead, `symrepro.downstream.schedule`). After each epoch
 the test split is evaluated under two IoU conventions (see `iou_conventions`) and by
 pixel accuracy; `metrics.json` (format "symrepro.climate_downstream/1") records
 them per epoch together with the parameter counts.
@@ -43,6 +44,7 @@ from ..atomic import write_json
 from ..device import select_device, set_threads
 from ..errors import InputError
 from ..symmetry import MatrixGroup
+from .schedule import check_schedule, set_epoch_rate
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +289,8 @@ def parse_widths(text: str) -> tuple[int, ...]:
 def train(variant: str, group: MatrixGroup | None, train_path, test_path, *, epochs: int = 20,
           widths=WIDTHS, batch_size: int = 4, lr: float = 1e-3, seed: int = 0, max_train: int | None = None,
           max_test: int | None = None, tolerance: float = 0.15, device: str = "auto", threads: int | None = None,
-          model_factory: ModelFactory | None = None, in_channels: int = IN_CHANNELS) -> dict:
+          model_factory: ModelFactory | None = None, in_channels: int = IN_CHANNELS,
+          lr_schedule: str = "constant") -> dict:
     """Train the model of `variant` on `train_path`, evaluate on `test_path` after each
     epoch; returns the metrics dictionary (format "symrepro.climate_downstream/1")."""
     if variant not in ("baseline", "discovered"):
@@ -300,6 +303,7 @@ def train(variant: str, group: MatrixGroup | None, train_path, test_path, *, epo
         raise InputError(f"--epochs and --batch-size must be >= 1, got {epochs}, {batch_size}")
     if lr <= 0:
         raise InputError(f"--lr must be > 0, got {lr}")
+    check_schedule(lr_schedule)
     for name, value in (("--max-train", max_train), ("--max-test", max_test)):
         if value is not None and value < 1:
             raise InputError(f"{name} must be >= 1, got {value}")
@@ -321,6 +325,7 @@ def train(variant: str, group: MatrixGroup | None, train_path, test_path, *, epo
         history = []
         for epoch in range(epochs):
             t0 = time.perf_counter()
+            rate = set_epoch_rate(optimizer, lr_schedule, lr, epoch, epochs)
             model.train()
             loss_sum = 0.0
             for index, x, y in train_data.batches(batch_size, order_rng):
@@ -332,7 +337,7 @@ def train(variant: str, group: MatrixGroup | None, train_path, test_path, *, epo
             train_seconds = time.perf_counter() - t0
             t1 = time.perf_counter()
             test = evaluate(model, test_data, chosen, batch_size)
-            row = {"epoch": epoch, "train_loss": loss_sum / train_data.size, **test,
+            row = {"epoch": epoch, "lr": rate, "train_loss": loss_sum / train_data.size, **test,
                    "train_seconds": train_seconds, "test_seconds": time.perf_counter() - t1}
             history.append(row)
             log.info("%s epoch %d/%d: loss %.4f, mean IoU %.4f (reference) %.4f (skip empty), pixel accuracy %.4f, "
@@ -345,7 +350,7 @@ def train(variant: str, group: MatrixGroup | None, train_path, test_path, *, epo
                 "group_metadata": None if group is None else group.metadata,
                 "classes": list(CLASSES), "widths": list(widths), "in_channels": in_channels,
                 "ico_resolution": train_data.resolution, "seed": seed, "epochs": epochs, "batch_size": batch_size,
-                "lr": lr, "device": str(chosen), "threads": torch.get_num_threads(),
+                "lr": lr, "lr_schedule": lr_schedule, "device": str(chosen), "threads": torch.get_num_threads(),
                 "train_samples": train_data.size, "test_samples": test_data.size,
                 "test_timestamps": len(set(test_data.times)),
                 "test_annotators": None if test_data.annotators is None else sorted(set(test_data.annotators.tolist())),
@@ -362,7 +367,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     group = MatrixGroup.read(args.group) if args.group else None
     metrics = train(args.variant, group, args.train, args.test, epochs=args.epochs, widths=parse_widths(args.widths),
                     batch_size=args.batch_size, lr=args.lr, seed=args.seed, max_train=args.max_train,
-                    max_test=args.max_test, tolerance=args.tolerance, device=args.device, threads=args.threads)
+                    max_test=args.max_test, tolerance=args.tolerance, device=args.device, threads=args.threads,
+                    lr_schedule=args.lr_schedule)
     metrics.update({"train_file": str(args.train), "test_file": str(args.test), "group_file": args.group})
     write_json(args.out, metrics)
 

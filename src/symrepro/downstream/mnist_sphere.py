@@ -59,6 +59,7 @@ from ..device import select_device, set_threads
 from ..errors import InputError
 from ..symmetry import MatrixGroup
 from ..symmetry.lie import J
+from .schedule import check_schedule, set_epoch_rate
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +238,8 @@ def recalibrate_batch_norm(model: nn.Module, images: torch.Tensor, device, sampl
 def train(variant: str, group: MatrixGroup | None, train_path, test_path, *, val_path=None, epochs: int,
           width_scale: float, batch_size: int = 16, lr: float = 1e-3, seed: int = 0, max_train: int | None = None,
           max_test: int | None = None, tolerance: float = 0.15, device: str = "auto",
-          threads: int | None = None, recalibrate: int = 256, tying: str = "average") -> dict:
+          threads: int | None = None, recalibrate: int = 256, tying: str = "average",
+          lr_schedule: str = "constant") -> dict:
     if variant not in ("baseline", "discovered"):
         raise InputError(f"--variant must be baseline or discovered, got {variant!r}")
     if variant == "discovered" and group is None:
@@ -246,6 +248,7 @@ def train(variant: str, group: MatrixGroup | None, train_path, test_path, *, val
         raise InputError("--variant baseline uses plain kernels and takes no --group")
     if epochs < 1 or batch_size < 1:
         raise InputError(f"--epochs and --batch-size must be >= 1, got {epochs}, {batch_size}")
+    check_schedule(lr_schedule)
     set_threads(threads)
     chosen = select_device(device)
     torch.manual_seed(seed)
@@ -259,6 +262,7 @@ def train(variant: str, group: MatrixGroup | None, train_path, test_path, *, val
     history = []
     for epoch in range(epochs):
         t0 = time.perf_counter()
+        rate = set_epoch_rate(optimizer, lr_schedule, lr, epoch, epochs)
         model.train()
         hits = total = 0
         loss_sum = 0.0
@@ -275,7 +279,7 @@ def train(variant: str, group: MatrixGroup | None, train_path, test_path, *, val
         if recalibrate:
             recalibrate_batch_norm(model, x_train, chosen, recalibrate)
         seconds = time.perf_counter() - t0
-        row = {"epoch": epoch, "loss": loss_sum / len(x_train), "train_accuracy": hits / max(total, 1),
+        row = {"epoch": epoch, "lr": rate, "loss": loss_sum / len(x_train), "train_accuracy": hits / max(total, 1),
                "test_accuracy": accuracy(model, x_test, y_test, chosen), "train_seconds": seconds}
         if val is not None:
             row["val_accuracy"] = accuracy(model, *val, chosen)
@@ -285,6 +289,7 @@ def train(variant: str, group: MatrixGroup | None, train_path, test_path, *, val
             "tying": model.tying,
             "group": None if group is None else group.name, "group_metadata": None if group is None else group.metadata,
             "width_scale": width_scale, "seed": seed, "epochs": epochs, "batch_size": batch_size, "lr": lr,
+            "lr_schedule": lr_schedule,
             "batch_norm_recalibration_samples": recalibrate,
             "train_samples": len(x_train), "test_samples": len(x_test),
             "parameters": model.parameters_count(), "effective_parameters": model.effective_parameters(),
@@ -297,7 +302,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     metrics = train(args.variant, group, args.train, args.test, val_path=args.val, epochs=args.epochs,
                     width_scale=args.width_scale, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                     max_train=args.max_train, max_test=args.max_test, tolerance=args.tolerance,
-                    device=args.device, threads=args.threads, recalibrate=args.recalibrate_bn, tying=args.tying)
+                    device=args.device, threads=args.threads, recalibrate=args.recalibrate_bn, tying=args.tying,
+                    lr_schedule=args.lr_schedule)
     metrics.update({"train_file": str(args.train), "test_file": str(args.test), "group_file": args.group})
     write_json(args.out, metrics)
 
